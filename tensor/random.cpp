@@ -60,3 +60,11 @@ void Generator::set_state(const State& s) {
 }
 
 }  // namespace nib
+
+namespace nib {
+Generator& default_generator() {
+  static Generator gen(0);
+  return gen;
+}
+void manual_seed(uint64_t seed) { default_generator().reseed(seed); }
+}  // namespace nib

@@ -36,3 +36,9 @@ class Generator {
 };
 
 }  // namespace nib
+
+namespace nib {
+// The generator layers draw their initial weights from, like torch.manual_seed.
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+}  // namespace nib
