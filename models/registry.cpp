@@ -1,0 +1,148 @@
+#include "models/registry.h"
+
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include "models/basic_cnn.h"
+#include "models/mlp.h"
+
+namespace nib::models {
+
+namespace {
+
+// Reads options, remembering which were used so unknown ones are reported.
+class OptionReader {
+ public:
+  OptionReader(const ModelSpec& spec) : spec_(spec) {}
+  int64_t integer(const std::string& key, int64_t fallback) {
+    used_.insert(key);
+    auto it = spec_.options.find(key);
+    if (it == spec_.options.end()) return fallback;
+    char* end = nullptr;
+    long long v = std::strtoll(it->second.c_str(), &end, 10);
+    NIB_CHECK(end && *end == '\0' && v > 0, spec_.name, ": option ", key, " expects a positive integer, got '",
+              it->second, "'");
+    return v;
+  }
+  float real(const std::string& key, float fallback) {
+    used_.insert(key);
+    auto it = spec_.options.find(key);
+    if (it == spec_.options.end()) return fallback;
+    char* end = nullptr;
+    float v = std::strtof(it->second.c_str(), &end);
+    NIB_CHECK(end && *end == '\0', spec_.name, ": option ", key, " expects a number, got '", it->second, "'");
+    return v;
+  }
+  std::vector<int64_t> integers(const std::string& key, std::vector<int64_t> fallback) {
+    used_.insert(key);
+    auto it = spec_.options.find(key);
+    if (it == spec_.options.end()) return fallback;
+    std::vector<int64_t> out;
+    std::stringstream items(it->second);
+    std::string item;
+    while (std::getline(items, item, '-')) {
+      char* end = nullptr;
+      long long v = std::strtoll(item.c_str(), &end, 10);
+      NIB_CHECK(end && *end == '\0' && v > 0, spec_.name, ": option ", key,
+                " expects widths like 512-512, got '", it->second, "'");
+      out.push_back(v);
+    }
+    return out;
+  }
+  bool boolean(const std::string& key, bool fallback) {
+    used_.insert(key);
+    auto it = spec_.options.find(key);
+    if (it == spec_.options.end()) return fallback;
+    NIB_CHECK(it->second == "true" || it->second == "false", spec_.name, ": option ", key,
+              " expects true or false, got '", it->second, "'");
+    return it->second == "true";
+  }
+  void finish(const std::string& valid) const {
+    for (const auto& [key, value] : spec_.options)
+      NIB_CHECK(used_.count(key), spec_.name, ": unknown option '", key, "' (valid: ", valid, ")");
+  }
+
+ private:
+  const ModelSpec& spec_;
+  std::set<std::string> used_;
+};
+
+ModulePtr build_mlp(const ModelSpec& spec, const std::string& valid) {
+  OptionReader opt(spec);
+  MlpConfig c;
+  c.inputs = spec.in_channels * spec.image_size * spec.image_size;
+  c.classes = spec.classes;
+  c.hidden = opt.integers("hidden", c.hidden);
+  c.dropout = opt.real("dropout", c.dropout);
+  opt.finish(valid);
+  return mlp(c);
+}
+
+ModulePtr build_basic_cnn(const ModelSpec& spec, const std::string& valid) {
+  OptionReader opt(spec);
+  BasicCnnConfig c;
+  c.in_channels = spec.in_channels;
+  c.image_size = spec.image_size;
+  c.classes = spec.classes;
+  c.conv1_channels = opt.integer("conv1", c.conv1_channels);
+  c.conv2_channels = opt.integer("conv2", c.conv2_channels);
+  c.kernel = opt.integer("kernel", c.kernel);
+  c.same_padding = opt.boolean("same", c.same_padding);
+  c.hidden = opt.integer("hidden", c.hidden);
+  c.dropout = opt.real("dropout", c.dropout);
+  opt.finish(valid);
+  return basic_cnn(c);
+}
+
+struct Entry {
+  ModelInfo info;
+  ModulePtr (*build)(const ModelSpec&, const std::string& valid);
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> all = {
+      {{"basic-cnn", "conv5x5-pool-conv5x5-pool-dense-dropout-dense (the seed assignment's CNN)",
+        "conv1=32, conv2=64, kernel=5, same=false, hidden=128, dropout=0.3", {"basic-cnn", 1, 28, 10, {}}},
+       build_basic_cnn},
+      {{"mlp", "multilayer perceptron, ReLU + dropout after each hidden layer", "hidden=512-512, dropout=0.2",
+        {"mlp", 1, 28, 10, {}}},
+       build_mlp},
+  };
+  return all;
+}
+
+}  // namespace
+
+const std::vector<ModelInfo>& list_models() {
+  static const std::vector<ModelInfo> infos = [] {
+    std::vector<ModelInfo> out;
+    for (const auto& e : entries()) out.push_back(e.info);
+    return out;
+  }();
+  return infos;
+}
+
+ModulePtr build_model(const ModelSpec& spec) {
+  std::string names;
+  for (const auto& e : entries()) {
+    if (e.info.name == spec.name) return e.build(spec, e.info.options);
+    names += (names.empty() ? "" : ", ") + e.info.name;
+  }
+  fail("unknown model '", spec.name, "' (available: ", names, ")");
+}
+
+std::map<std::string, std::string> parse_options(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    NIB_CHECK(eq != std::string::npos && eq > 0, "model option '", item, "' is not of the form key=value");
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace nib::models

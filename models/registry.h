@@ -1,0 +1,36 @@
+// Builds any of nib's models by name, from options that fit on a command line
+// and in a run's config.json, so a trained model can be rebuilt from its
+// directory alone.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+
+namespace nib::models {
+
+struct ModelSpec {
+  std::string name;  // "basic-cnn", "mlp", ...
+  int64_t in_channels = 1;
+  int64_t image_size = 28;
+  int64_t classes = 10;
+  // Model-specific options as text ("hidden" -> "256"); see list_models().
+  std::map<std::string, std::string> options;
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string summary;
+  std::string options;  // the options it understands, with defaults
+  ModelSpec example;    // the spec `nib models` counts parameters for
+};
+
+const std::vector<ModelInfo>& list_models();
+// Throws nib::Error for an unknown model or option, naming the valid ones.
+ModulePtr build_model(const ModelSpec& spec);
+// "hidden=256,dropout=0.5" -> options (errors on malformed items).
+std::map<std::string, std::string> parse_options(const std::string& text);
+
+}  // namespace nib::models
