@@ -24,6 +24,15 @@ class AvgPool2d : public Module {
   bool count_include_pad;
 };
 
+// PyTorch's AdaptiveAvgPool2d((out_h, out_w)).
+class AdaptiveAvgPool2d : public Module {
+ public:
+  AdaptiveAvgPool2d(int64_t out_h, int64_t out_w) : out_h(out_h), out_w(out_w) {}
+  Tensor forward(const Tensor& x) override { return ops::adaptive_avg_pool2d(x, out_h, out_w); }
+  std::string describe() const override { return str("AdaptiveAvgPool2d(", out_h, "x", out_w, ")"); }
+  int64_t out_h, out_w;
+};
+
 class GlobalAvgPool : public Module {
  public:
   Tensor forward(const Tensor& x) override { return ops::global_avg_pool(x); }

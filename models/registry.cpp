@@ -6,6 +6,9 @@
 
 #include "models/basic_cnn.h"
 #include "models/mlp.h"
+#include "models/mobilenet_v2.h"
+#include "models/resnet.h"
+#include "models/vgg.h"
 
 namespace nib::models {
 
@@ -49,6 +52,11 @@ class OptionReader {
       out.push_back(v);
     }
     return out;
+  }
+  std::string text(const std::string& key, const std::string& fallback) {
+    used_.insert(key);
+    auto it = spec_.options.find(key);
+    return it == spec_.options.end() ? fallback : it->second;
   }
   bool boolean(const std::string& key, bool fallback) {
     used_.insert(key);
@@ -95,6 +103,31 @@ ModulePtr build_basic_cnn(const ModelSpec& spec, const std::string& valid) {
   return basic_cnn(c);
 }
 
+// The torchvision architectures share their options.
+TorchvisionConfig torchvision_config(const ModelSpec& spec, const std::string& valid) {
+  NIB_CHECK(spec.in_channels == 3, spec.name, " takes RGB input (3 channels), not ", spec.in_channels,
+            " (grayscale images are repeated to 3 channels by nib finetune)");
+  OptionReader opt(spec);
+  TorchvisionConfig c;
+  c.classes = spec.classes;
+  c.padding = parse_padding_style(opt.text("padding", "torch"));
+  c.width = static_cast<float>(opt.real("width", 1.0));
+  c.features_only = opt.boolean("features_only", false);
+  c.dropout = static_cast<float>(opt.real("dropout", -1.0));
+  opt.finish(valid);
+  return c;
+}
+
+ModulePtr build_vgg16(const ModelSpec& spec, const std::string& valid) {
+  return std::make_shared<Vgg16>(torchvision_config(spec, valid));
+}
+ModulePtr build_mobilenet_v2(const ModelSpec& spec, const std::string& valid) {
+  return std::make_shared<MobileNetV2>(torchvision_config(spec, valid));
+}
+ModulePtr build_resnet18(const ModelSpec& spec, const std::string& valid) {
+  return std::make_shared<ResNet18>(torchvision_config(spec, valid));
+}
+
 struct Entry {
   ModelInfo info;
   ModulePtr (*build)(const ModelSpec&, const std::string& valid);
@@ -108,6 +141,15 @@ const std::vector<Entry>& entries() {
       {{"mlp", "multilayer perceptron, ReLU + dropout after each hidden layer", "hidden=512-512, dropout=0.2",
         {"mlp", 1, 28, 10, {}}},
        build_mlp},
+      {{"vgg16", "VGG16 (torchvision names; 13 conv layers, 3 dense)",
+        "padding=torch|tf_same, width=1.0, features_only=false, dropout=0.5", {"vgg16", 3, 224, 1000, {}}},
+       build_vgg16},
+      {{"mobilenet_v2", "MobileNetV2 (torchvision names; inverted residuals, depthwise convs, ReLU6)",
+        "padding=torch|tf_same, width=1.0, features_only=false, dropout=0.2", {"mobilenet_v2", 3, 224, 1000, {}}},
+       build_mobilenet_v2},
+      {{"resnet18", "ResNet-18 (torchvision names; basic residual blocks)",
+        "padding=torch|tf_same, width=1.0, features_only=false", {"resnet18", 3, 224, 1000, {}}},
+       build_resnet18},
   };
   return all;
 }
@@ -143,6 +185,17 @@ std::map<std::string, std::string> parse_options(const std::string& text) {
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
+}
+
+}  // namespace nib::models
+
+namespace nib::models {
+
+std::string describe_options(const ModelSpec& spec) {
+  std::string text = std::to_string(spec.in_channels) + "x" + std::to_string(spec.image_size) + "x" +
+                     std::to_string(spec.image_size) + " -> " + std::to_string(spec.classes) + " classes";
+  for (const auto& [key, value] : spec.options) text += ", " + key + "=" + value;
+  return text;
 }
 
 }  // namespace nib::models

@@ -32,5 +32,7 @@ const std::vector<ModelInfo>& list_models();
 ModulePtr build_model(const ModelSpec& spec);
 // "hidden=256,dropout=0.5" -> options (errors on malformed items).
 std::map<std::string, std::string> parse_options(const std::string& text);
+// "1x28x28 -> 10 classes, hidden=64": the spec in one line, for logs.
+std::string describe_options(const ModelSpec& spec);
 
 }  // namespace nib::models

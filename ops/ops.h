@@ -72,6 +72,8 @@ struct Pool2dOptions {
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options);
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options, bool count_include_pad = true);
 Tensor global_avg_pool(const Tensor& x);  // [N,C,H,W] -> [N,C,1,1]
+// PyTorch's AdaptiveAvgPool2d (ops/adaptive_pool.cpp).
+Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 
 // ---- Normalisation and regularisation ----------------------------------------
 // x [N,C,H,W] or [N,C]. In training, running_mean/var are updated in place.

@@ -1,0 +1,29 @@
+#include "models/torchvision_common.h"
+
+namespace nib::models {
+
+PaddingStyle parse_padding_style(const std::string& text) {
+  if (text == "torch" || text == "symmetric") return PaddingStyle::Torch;
+  if (text == "tf_same" || text == "same" || text == "tf") return PaddingStyle::TfSame;
+  fail("unknown padding '", text, "' (expected torch or tf_same)");
+}
+
+const char* padding_style_name(PaddingStyle style) { return style == PaddingStyle::TfSame ? "tf_same" : "torch"; }
+
+std::shared_ptr<Conv2d> make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool bias,
+                                  PaddingStyle padding) {
+  Conv2dConfig c;
+  c.in_channels = in;
+  c.out_channels = out;
+  c.kernel_h = c.kernel_w = kernel;
+  c.stride = stride;
+  c.groups = groups;
+  c.bias = bias;
+  if (padding == PaddingStyle::TfSame)
+    c.padding_mode = PaddingMode::TfSame;
+  else
+    c.padding = ops::Padding2d::same((kernel - 1) / 2);
+  return std::make_shared<Conv2d>(c);
+}
+
+}  // namespace nib::models
