@@ -31,13 +31,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
             "library::gemm: sizes beyond 2^31 are not supported by cublasSgemm (M=", M, " N=", N, " K=", K, ")");
   // cuBLAS validates ld >= the number of rows of each column-major view,
   // even when the view has a single column, where a row-major caller may
-  // pass anything (the stride is never used). Raise such ld to the minimum;
+  // pass anything (the stride is never used); likewise for an empty
+  // operand (K == 0). Raise such ld to the minimum;
   // with more than one column a short ld is a caller bug and is reported.
   //   A plain: view [K rows, M cols];  A transposed: view [M rows, K cols].
   //   B plain: view [N rows, K cols];  B transposed: view [K rows, N cols].
   auto fix_ld = [](const char* what, int64_t ld, int64_t rows, int64_t cols) {
     const int64_t need = std::max<int64_t>(rows, 1);
-    if (cols <= 1) return std::max(ld, need);
+    if (cols <= 1 || rows == 0) return std::max(ld, need);  // one column, or an empty matrix
     NIB_CHECK(ld >= need, "library::gemm: ", what, "=", ld, " is smaller than the row length ", need);
     return ld;
   };
