@@ -132,6 +132,7 @@ void bench_gemm(bool quick, std::vector<Row>& rows) {
 }
 
 // ---- Convolution: custom vs cuDNN on layers of well-known networks ------------
+#ifdef NIB_CUDNN
 struct Layer {
   const char* net;
   const char* name;
@@ -170,7 +171,9 @@ std::vector<Layer> layers(int64_t N, bool quick) {
   if (quick) all.resize(3);
   return all;
 }
+#endif
 
+#ifdef NIB_CUDNN
 void bench_conv(int64_t batch, bool quick, std::vector<Row>& rows) {
   for (const Layer& layer : layers(batch, quick)) {
     const kernels::Conv2dShape& s = layer.shape;
@@ -218,6 +221,12 @@ void bench_conv(int64_t batch, bool quick, std::vector<Row>& rows) {
     }
   }
 }
+
+#else
+void bench_conv(int64_t, bool, std::vector<Row>&) {
+  std::printf("conv2d: skipped (nib was built without cuDNN, the library to race against)\n");
+}
+#endif
 
 // ---- Results files --------------------------------------------------------------
 std::string today() {
