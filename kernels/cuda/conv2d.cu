@@ -1,0 +1,231 @@
+// custom::conv2d_*: convolution as implicit GEMM (implicit_gemm.cuh), with
+// depthwise convolutions sent to direct kernels (conv2d_depthwise.cu).
+//
+// The three passes are three GEMMs per group g (Cg = C/groups, Kg = K/groups):
+//
+//   forward          y[k, npq]  = sum over crs   of  w[k, crs] * X[crs, npq]
+//   backward data    gx[c, nhw] = sum over krs   of  w[k, c, rs] * GY[krs, nhw]
+//   backward weight  gw[k, crs] = sum over npq   of  gy[k, npq] * X[crs, npq]
+//
+// where X[crs, npq] = x[n, g*Cg + c, p*sh - pad_top + r*dh, q*sw - pad_left + s*dw]
+// (0 outside the input) is the im2col matrix, never built: each Problem below
+// computes its elements on the fly. GY[krs, nhw] is the matching view of gy
+// for the input pixel (h, w): the output (p, q) that saw it through kernel
+// tap (r, s), when h + pad_top - r*dh is a non-negative multiple of the
+// stride (and likewise for w), else 0.
+//
+// Columns are output (or input) pixels, so the threads of a warp read and
+// write consecutive q (or w): coalesced in NCHW.
+//
+// The weight gradient has a small result (Kg x Cg*R*S) and a long reduction
+// (N*P*Q), so it splits the reduction across blocks (split-K): each split
+// writes a partial result into a workspace and a second kernel sums them in
+// a fixed order, which keeps the result deterministic (atomics would not).
+#include <algorithm>
+
+#include "kernels/conv2d.h"
+#include "kernels/cuda/block_sum.cuh"
+#include "kernels/cuda/conv2d_depthwise.h"
+#include "kernels/cuda/conv2d_geometry.h"
+#include "kernels/cuda/implicit_gemm.cuh"
+#include "tensor/cuda/context.h"
+
+namespace nib::kernels::cuda_conv {
+
+namespace {
+
+// x[n, g*Cg + c, p*sh - pt + r*dh, q*sw - pl + s*dw], or 0 in the padding:
+// the im2col element for reduction index crs and output pixel npq.
+__device__ __forceinline__ float im2col(const Geometry& s, const float* x, int g, int crs, int npq) {
+  const int RS = s.R * s.S, PQ = s.P * s.Q;
+  const int c = crs / RS, rs = crs - c * RS;
+  const int r = rs / s.S, sx = rs - r * s.S;
+  const int n = npq / PQ, pq = npq - n * PQ;
+  const int p = pq / s.Q, q = pq - p * s.Q;
+  const int h = p * s.sh - s.pt + r * s.dh;
+  const int w = q * s.sw - s.pl + sx * s.dw;
+  if (h < 0 || h >= s.H || w < 0 || w >= s.W) return 0.0f;
+  return x[((n * s.C + g * s.Cg + c) * s.H + h) * s.W + w];
+}
+
+struct ForwardProblem {
+  Geometry s;
+  const float* x;
+  const float* w;
+  const float* bias;
+  float* y;
+  int M, cols, depth, splits, split_depth;  // M = Kg, cols = N*P*Q, depth = Cg*R*S
+
+  // w is [K, Cg*R*S] row-major: row g*Kg + m.
+  __device__ float a(int g, int m, int k) const { return w[(g * s.Kg + m) * depth + k]; }
+  __device__ float b(int g, int k, int col) const { return im2col(s, x, g, k, col); }
+  __device__ void store(int g, int, int m, int col, float v) const {
+    const int PQ = s.P * s.Q;
+    const int n = col / PQ, pq = col - n * PQ;
+    const int k = g * s.Kg + m;
+    y[(n * s.K + k) * PQ + pq] = v + (bias ? bias[k] : 0.0f);
+  }
+};
+
+struct BackwardDataProblem {
+  Geometry s;
+  const float* gy;
+  const float* w;
+  float* gx;
+  int M, cols, depth, splits, split_depth;  // M = Cg, cols = N*H*W, depth = Kg*R*S
+
+  // w[g*Kg + k, c, r, s] for reduction index k*RS + rs.
+  __device__ float a(int g, int c, int krs) const {
+    const int RS = s.R * s.S;
+    const int k = krs / RS, rs = krs - k * RS;
+    return w[((g * s.Kg + k) * s.Cg + c) * RS + rs];
+  }
+  // gy[n, g*Kg + k, p, q] for the output pixel that input (h, w) feeds through tap (r, s).
+  __device__ float b(int g, int krs, int nhw) const {
+    const int RS = s.R * s.S, HW = s.H * s.W;
+    const int k = krs / RS, rs = krs - k * RS;
+    const int r = rs / s.S, sx = rs - r * s.S;
+    const int n = nhw / HW, hw = nhw - n * HW;
+    const int h = hw / s.W, wi = hw - h * s.W;
+    const int hp = h + s.pt - r * s.dh;  // = p * sh when output row p saw input row h
+    const int wp = wi + s.pl - sx * s.dw;
+    if (hp < 0 || wp < 0 || hp % s.sh != 0 || wp % s.sw != 0) return 0.0f;
+    const int p = hp / s.sh, q = wp / s.sw;
+    if (p >= s.P || q >= s.Q) return 0.0f;
+    return gy[((n * s.K + g * s.Kg + k) * s.P + p) * s.Q + q];
+  }
+  __device__ void store(int g, int, int c, int nhw, float v) const {
+    const int HW = s.H * s.W;
+    const int n = nhw / HW, hw = nhw - n * HW;
+    gx[(n * s.C + g * s.Cg + c) * HW + hw] = v;
+  }
+};
+
+struct BackwardWeightProblem {
+  Geometry s;
+  const float* x;
+  const float* gy;
+  float* out;  // [splits, K, Cg*R*S]: gw itself when splits == 1
+  int M, cols, depth, splits, split_depth;  // M = Kg, cols = Cg*R*S, depth = N*P*Q
+
+  __device__ float a(int g, int k, int npq) const {
+    const int PQ = s.P * s.Q;
+    const int n = npq / PQ, pq = npq - n * PQ;
+    return gy[(n * s.K + g * s.Kg + k) * PQ + pq];
+  }
+  __device__ float b(int g, int npq, int crs) const { return im2col(s, x, g, crs, npq); }
+  __device__ void store(int g, int split, int k, int crs, float v) const {
+    out[(split * s.K + g * s.Kg + k) * cols + crs] = v;
+  }
+};
+
+// gw[i] = sum over splits of partial[split, i], in split order.
+__global__ void sum_splits_kernel(const float* __restrict__ partial, int splits, int total, float* __restrict__ gw) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= total) return;
+  float acc = 0.0f;
+  for (int split = 0; split < splits; ++split) acc += partial[split * total + i];
+  gw[i] = acc;
+}
+
+// gbias[k] = sum over n, p, q of gy[n, k, p, q]: one block per channel k.
+__global__ void bias_grad_kernel(const float* __restrict__ gy, int N, int K, int PQ, float* __restrict__ gbias) {
+  const int k = blockIdx.x;
+  float acc = 0.0f;
+  for (int i = threadIdx.x; i < N * PQ; i += blockDim.x) {
+    const int n = i / PQ, pq = i - n * PQ;
+    acc += gy[(n * K + k) * PQ + pq];
+  }
+  acc = cuda_reduce::block_sum(acc);
+  if (threadIdx.x == 0) gbias[k] = acc;
+}
+
+template <class Problem>
+void launch(const Problem& prob, int groups, const char* op) {
+  const unsigned col_tiles = static_cast<unsigned>((prob.cols + kBN - 1) / kBN);
+  const unsigned row_tiles = static_cast<unsigned>((prob.M + kBM - 1) / kBM);
+  const long long z = static_cast<long long>(groups) * prob.splits;
+  NIB_CHECK(row_tiles <= 65535 && z <= 65535, op, ": too many channels or groups for one launch");
+  dim3 grid(col_tiles, row_tiles, static_cast<unsigned>(z));
+  implicit_gemm_kernel<Problem><<<grid, kThreads, 0, cuda::stream()>>>(prob);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+// How many chunks to cut a reduction of `depth` into so that about four
+// blocks per multiprocessor exist, each chunk still at least 8 steps long.
+int choose_splits(long long blocks_without_split, int depth) {
+  const long long target = 4LL * cuda::properties().multiProcessorCount;
+  const long long wanted = (target + blocks_without_split - 1) / blocks_without_split;
+  const long long most = std::max(1, depth / (8 * kBK));
+  return static_cast<int>(std::clamp<long long>(wanted, 1, std::min<long long>(most, 256)));
+}
+
+}  // namespace
+
+}  // namespace nib::kernels::cuda_conv
+
+namespace nib::kernels::custom {
+
+using cuda_conv::Geometry;
+
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, const float* bias, float* y) {
+  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_forward");
+  if (s.N == 0) return;
+  if (shape.is_depthwise()) return cuda_conv::depthwise_forward(s, x, w, bias, y);
+  cuda_conv::ForwardProblem prob{s, x, w, bias, y, s.Kg, s.N * s.P * s.Q, s.Cg * s.R * s.S, 1, 0};
+  prob.split_depth = prob.depth;
+  cuda_conv::launch(prob, s.groups, "custom::conv2d_forward");
+}
+
+void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float* w, float* gx) {
+  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_data");
+  if (s.N == 0) return;
+  if (shape.is_depthwise()) return cuda_conv::depthwise_backward_data(s, gy, w, gx);
+  cuda_conv::BackwardDataProblem prob{s, gy, w, gx, s.Cg, s.N * s.H * s.W, s.Kg * s.R * s.S, 1, 0};
+  prob.split_depth = prob.depth;
+  cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_data");
+}
+
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* gy, float* gw, float* gbias) {
+  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_weight");
+  const int weights = s.K * s.Cg * s.R * s.S;
+  if (s.N == 0) {  // an empty batch: all gradients are zero
+    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, cuda::stream()));
+    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * s.K, cuda::stream()));
+    return;
+  }
+  if (shape.is_depthwise()) {
+    cuda_conv::depthwise_backward_weight(s, x, gy, gw);
+  } else {
+    cuda_conv::BackwardWeightProblem prob{s, x, gy, gw, s.Kg, s.Cg * s.R * s.S, s.N * s.P * s.Q, 1, 0};
+    const long long blocks = static_cast<long long>((prob.cols + cuda_conv::kBN - 1) / cuda_conv::kBN) *
+                             ((prob.M + cuda_conv::kBM - 1) / cuda_conv::kBM) * s.groups;
+    int splits = cuda_conv::choose_splits(blocks, prob.depth);
+    // Each chunk a whole number of kBK steps; recount so that no chunk is empty.
+    const int chunk = ((prob.depth + splits - 1) / splits + cuda_conv::kBK - 1) / cuda_conv::kBK * cuda_conv::kBK;
+    splits = (prob.depth + chunk - 1) / chunk;
+    prob.splits = splits;
+    prob.split_depth = chunk;
+    if (splits == 1) {
+      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
+    } else {
+      NIB_CHECK(static_cast<long long>(splits) * weights < INT_MAX,
+                "custom::conv2d_backward_weight: split workspace too large");
+      cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
+      prob.out = partial.as<float>();
+      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
+      cuda_conv::sum_splits_kernel<<<cuda::blocks_for(weights, 256), 256, 0, cuda::stream()>>>(
+          partial.as<float>(), splits, weights, gw);
+      NIB_CUDA_CHECK_LAUNCH();
+      // The workspace returns to the caching allocator when `partial` goes out
+      // of scope; the allocator serves the same stream, so the kernels above
+      // finish before any later user of that memory starts.
+    }
+  }
+  if (gbias) {
+    cuda_conv::bias_grad_kernel<<<s.K, 256, 0, cuda::stream()>>>(gy, s.N, s.K, s.P * s.Q, gbias);
+    NIB_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace nib::kernels::custom

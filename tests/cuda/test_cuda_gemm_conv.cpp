@@ -1,0 +1,270 @@
+// CUDA GEMM and convolution against the CPU reference: every GEMM rung and
+// cuBLAS, nib's implicit-GEMM/depthwise convolution and cuDNN, on odd sizes
+// (tile edges, unaligned leading dimensions, transposes, beta != 0, asymmetric
+// padding, stride > kernel, dilation, groups, depthwise).
+//
+// Outputs start as NaN: a kernel that skips an element, or reads C when
+// beta == 0, fails the comparison.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/conv2d.h"
+#include "kernels/gemm.h"
+#include "tensor/cuda/runtime.h"
+#include "tests/helpers.h"
+
+using namespace nib;
+using nib::testing::random_vector;
+using nib::testing::relative_error;
+
+namespace {
+
+// A copy of a host vector on the GPU.
+class DeviceVector {
+ public:
+  explicit DeviceVector(const std::vector<float>& host) : size_(host.size()) {
+    ptr_ = static_cast<float*>(cuda::allocate(bytes()));
+    cuda::copy(ptr_, host.data(), bytes(), cuda::CopyKind::HostToDevice);
+  }
+  ~DeviceVector() { cuda::release(ptr_); }
+  DeviceVector(const DeviceVector&) = delete;
+  DeviceVector& operator=(const DeviceVector&) = delete;
+  float* get() const { return ptr_; }
+  std::vector<float> to_host() const {
+    std::vector<float> host(size_);
+    cuda::copy(host.data(), ptr_, bytes(), cuda::CopyKind::DeviceToHost);
+    return host;
+  }
+
+ private:
+  size_t bytes() const { return sizeof(float) * std::max<size_t>(size_, 1); }
+  size_t size_;
+  float* ptr_;
+};
+
+std::vector<float> nans(size_t n) { return std::vector<float>(n, NAN); }
+
+// ---- GEMM ---------------------------------------------------------------------
+
+struct GemmImpl {
+  const char* name;
+  kernels::GemmFn* fn;
+};
+
+const std::vector<GemmImpl>& gemm_impls() {
+  static const std::vector<GemmImpl> impls = {{"custom::gemm_naive", kernels::custom::gemm_naive},
+                                              {"custom::gemm_tiled", kernels::custom::gemm_tiled},
+                                              {"custom::gemm_regblock", kernels::custom::gemm_regblock},
+                                              {"custom::gemm", kernels::custom::gemm},
+                                              {"library::gemm", kernels::library::gemm}};
+  return impls;
+}
+
+// Runs one GEMM on the GPU with `impl` and on the CPU with the reference,
+// with row padding ld_extra on every operand (0 keeps rows tight; 3 makes
+// them unaligned for float4; 4 keeps them aligned but not tight).
+void check_gemm(const GemmImpl& impl, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta,
+                int64_t ld_extra) {
+  // Stored shapes: A is [M,K], or [K,M] when transposed; B is [K,N], or [N,K].
+  const int64_t a_rows = ta ? K : M, a_cols = ta ? M : K;
+  const int64_t b_rows = tb ? N : K, b_cols = tb ? K : N;
+  const int64_t lda = a_cols + ld_extra, ldb = b_cols + ld_extra, ldc = N + ld_extra;
+  std::vector<float> A = random_vector(size_t(a_rows * lda), 11);
+  std::vector<float> B = random_vector(size_t(b_rows * ldb), 12);
+  // beta == 0 must not read C: start it as NaN then.
+  std::vector<float> C = beta == 0.0f ? nans(size_t(M * ldc)) : random_vector(size_t(M * ldc), 13);
+
+  std::vector<float> expected = C;
+  kernels::reference::gemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, expected.data(), ldc);
+
+  DeviceVector dA(A), dB(B), dC(C);
+  impl.fn(ta, tb, M, N, K, alpha, dA.get(), lda, dB.get(), ldb, beta, dC.get(), ldc);
+  std::vector<float> got = dC.to_host();
+
+  // Compare the M x N window only: the padding columns of C are never written.
+  std::vector<float> got_window, expected_window;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      got_window.push_back(got[i * ldc + j]);
+      expected_window.push_back(expected[i * ldc + j]);
+    }
+  INFO(impl.name << " trans_a=" << ta << " trans_b=" << tb << " M=" << M << " N=" << N << " K=" << K
+                 << " alpha=" << alpha << " beta=" << beta << " ld_extra=" << ld_extra);
+  NIB_CHECK_CLOSE(got_window, expected_window, 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("cuda gemm: every rung and cuBLAS match the reference on odd sizes and all transposes") {
+  struct Size {
+    int64_t M, N, K;
+  };
+  // 1x1x1; sizes off every tile multiple; a K that is not a multiple of the
+  // k-step; sizes crossing the 64 and 128 tiles; an exact multiple of both.
+  const std::vector<Size> sizes = {{1, 1, 1}, {17, 33, 65}, {65, 17, 33}, {3, 130, 9}, {129, 67, 130}, {128, 64, 32}};
+  for (const GemmImpl& impl : gemm_impls())
+    for (const Size& s : sizes)
+      for (int t = 0; t < 4; ++t) {
+        const bool ta = t & 1, tb = t & 2;
+        check_gemm(impl, ta, tb, s.M, s.N, s.K, 1.0f, 0.0f, 0);
+        check_gemm(impl, ta, tb, s.M, s.N, s.K, 1.5f, 0.5f, 3);
+        check_gemm(impl, ta, tb, s.M, s.N, s.K, -0.75f, 0.0f, 4);
+      }
+}
+
+TEST_CASE("cuda gemm: K == 0 scales C by beta (or zeroes it)") {
+  for (const GemmImpl& impl : gemm_impls()) {
+    check_gemm(impl, false, false, 5, 7, 0, 1.0f, 0.5f, 0);
+    check_gemm(impl, true, true, 5, 7, 0, 1.0f, 0.0f, 1);
+  }
+}
+
+// ---- Convolution -----------------------------------------------------------------
+
+namespace {
+
+struct ConvImpl {
+  const char* name;
+  kernels::Conv2dForwardFn* forward;
+  kernels::Conv2dBackwardDataFn* backward_data;
+  kernels::Conv2dBackwardWeightFn* backward_weight;
+};
+
+std::vector<ConvImpl> conv_impls() {
+  std::vector<ConvImpl> impls = {{"custom", kernels::custom::conv2d_forward, kernels::custom::conv2d_backward_data,
+                                  kernels::custom::conv2d_backward_weight}};
+#ifdef NIB_CUDNN
+  impls.push_back({"library (cuDNN)", kernels::library::conv2d_forward, kernels::library::conv2d_backward_data,
+                   kernels::library::conv2d_backward_weight});
+#endif
+  return impls;
+}
+
+struct NamedShape {
+  std::string name;
+  kernels::Conv2dShape shape;
+};
+
+kernels::Conv2dShape make(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S) {
+  kernels::Conv2dShape s;
+  s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
+  return s;
+}
+
+std::vector<NamedShape> conv_shapes() {
+  std::vector<NamedShape> shapes;
+  {
+    auto s = make(2, 3, 7, 9, 5, 3, 3);
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    shapes.push_back({"3x3 pad 1", s});
+  }
+  {
+    auto s = make(2, 3, 8, 7, 4, 3, 3);  // TensorFlow 'SAME' with stride 2: more padding after
+    s.stride_h = s.stride_w = 2;
+    s.pad_top = 0, s.pad_bottom = 1, s.pad_left = 2, s.pad_right = 0;
+    shapes.push_back({"asymmetric padding, stride 2", s});
+  }
+  {
+    auto s = make(1, 2, 11, 10, 3, 2, 2);  // some inputs are in no window
+    s.stride_h = 3, s.stride_w = 4;
+    shapes.push_back({"stride > kernel", s});
+  }
+  {
+    auto s = make(2, 3, 9, 10, 4, 3, 2);
+    s.dilation_h = 2, s.dilation_w = 3;
+    s.pad_top = s.pad_bottom = 2, s.pad_left = 1, s.pad_right = 3;
+    shapes.push_back({"dilation, uneven padding", s});
+  }
+  {
+    auto s = make(2, 4, 6, 5, 6, 3, 3);
+    s.groups = 2;
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    shapes.push_back({"groups = 2", s});
+  }
+  {
+    auto s = make(3, 7, 5, 6, 4, 1, 1);
+    shapes.push_back({"1x1", s});
+  }
+  {
+    auto s = make(2, 5, 9, 8, 5, 3, 3);
+    s.groups = 5;
+    s.stride_h = s.stride_w = 2;
+    s.pad_top = 0, s.pad_bottom = 1, s.pad_left = 1, s.pad_right = 1;
+    shapes.push_back({"depthwise, stride 2, asymmetric padding", s});
+  }
+  {
+    auto s = make(1, 6, 10, 10, 6, 3, 3);
+    s.groups = 6;
+    s.dilation_h = s.dilation_w = 2;
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 2;
+    shapes.push_back({"depthwise, dilation 2", s});
+  }
+  {
+    // Crosses the 64-wide tiles in every GEMM dimension and has a long
+    // weight-gradient reduction (N*P*Q = 4096), so split-K engages.
+    auto s = make(4, 17, 32, 32, 70, 3, 3);
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    shapes.push_back({"large (tiles, split-K)", s});
+  }
+  return shapes;
+}
+
+void check_conv(const ConvImpl& impl, const NamedShape& named) {
+  const kernels::Conv2dShape& s = named.shape;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C_per_group() * s.R * s.S;
+  const std::vector<float> x = random_vector(xn, 21), w = random_vector(wn, 22), bias = random_vector(s.K, 23),
+                           gy = random_vector(yn, 24);
+  DeviceVector dx(x), dw(w), dbias(bias), dgy(gy);
+  INFO(impl.name << ", " << named.name << ": N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W
+                 << " K=" << s.K << " R=" << s.R << " S=" << s.S << " groups=" << s.groups);
+
+  {  // forward with bias
+    std::vector<float> expected(yn);
+    kernels::reference::conv2d_forward(s, x.data(), w.data(), bias.data(), expected.data());
+    DeviceVector dy(nans(yn));
+    impl.forward(s, dx.get(), dw.get(), dbias.get(), dy.get());
+    INFO("forward");
+    NIB_CHECK_CLOSE(dy.to_host(), expected, 1e-4);
+  }
+  {  // backward data
+    std::vector<float> expected(xn);
+    kernels::reference::conv2d_backward_data(s, gy.data(), w.data(), expected.data());
+    DeviceVector dgx(nans(xn));
+    impl.backward_data(s, dgy.get(), dw.get(), dgx.get());
+    INFO("backward data");
+    NIB_CHECK_CLOSE(dgx.to_host(), expected, 1e-4);
+  }
+  {  // backward weight and bias
+    std::vector<float> expected_w(wn), expected_b(s.K);
+    kernels::reference::conv2d_backward_weight(s, x.data(), gy.data(), expected_w.data(), expected_b.data());
+    DeviceVector dgw(nans(wn)), dgb(nans(s.K));
+    impl.backward_weight(s, dx.get(), dgy.get(), dgw.get(), dgb.get());
+    INFO("backward weight");
+    NIB_CHECK_CLOSE(dgw.to_host(), expected_w, 1e-4);
+    INFO("backward bias");
+    NIB_CHECK_CLOSE(dgb.to_host(), expected_b, 1e-4);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda conv2d: custom and cuDNN match the reference (padding, stride, dilation, groups, depthwise)") {
+  for (const ConvImpl& impl : conv_impls())
+    for (const NamedShape& shape : conv_shapes()) check_conv(impl, shape);
+}
+
+TEST_CASE("cuda conv2d: the weight gradient without a bias gradient") {
+  auto s = make(2, 3, 6, 6, 4, 3, 3);
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C * s.R * s.S;
+  const std::vector<float> x = random_vector(xn, 31), gy = random_vector(yn, 32);
+  std::vector<float> expected_w(wn);
+  kernels::reference::conv2d_backward_weight(s, x.data(), gy.data(), expected_w.data(), nullptr);
+  for (const ConvImpl& impl : conv_impls()) {
+    DeviceVector dx(x), dgy(gy), dgw(nans(wn));
+    impl.backward_weight(s, dx.get(), dgy.get(), dgw.get(), nullptr);
+    INFO(impl.name);
+    NIB_CHECK_CLOSE(dgw.to_host(), expected_w, 1e-4);
+  }
+}
