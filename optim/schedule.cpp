@@ -186,6 +186,9 @@ Scheduler::Scheduler(Optimizer& optimizer, std::unique_ptr<Schedule> schedule)
 }
 
 void Scheduler::apply(int64_t global_step) {
+  NIB_CHECK(optimizer_.param_groups().size() == group_scale_.size(), "Scheduler: the optimizer has ",
+            optimizer_.param_groups().size(), " parameter groups but had ", group_scale_.size(),
+            " when the Scheduler was made; make the Scheduler after adding every group");
   double lr = schedule_->lr(global_step);
   for (size_t g = 0; g < group_scale_.size(); ++g) optimizer_.set_lr(g, static_cast<float>(lr * group_scale_[g]));
 }

@@ -82,3 +82,12 @@ TEST_CASE("the Scheduler sets every group's lr, keeping the groups' ratios") {
   scheduler.apply(5);
   CHECK(sgd.lr(0) == 0.025f);
 }
+
+TEST_CASE("a Scheduler made before a group was added says so") {
+  Tensor a = Tensor::ones({2}).set_requires_grad(true);
+  Tensor b = Tensor::ones({2}).set_requires_grad(true);
+  SGD sgd({a}, {.lr = 0.1f});
+  Scheduler scheduler(sgd, std::make_unique<ConstantLR>(0.1));
+  sgd.add_param_group({{b}, 0.01f, 0.0f});
+  CHECK_THROWS_WITH_AS(scheduler.apply(0), doctest::Contains("after adding every group"), nib::Error);
+}
