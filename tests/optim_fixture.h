@@ -24,6 +24,8 @@ struct OptimizerCase {
   struct Step {
     std::map<size_t, std::vector<float>> grads;  // parameters without an entry have no gradient
     std::vector<std::vector<float>> expect;      // every parameter after the step
+    // Optimizer state after the step: {parameter, field} -> values ("step": one value).
+    std::map<std::pair<size_t, std::string>, std::vector<float>> state;
   };
   std::string name, kind;                 // kind: sgd, adam, adamw
   std::map<std::string, float> options;   // momentum, dampening, nesterov / beta1, beta2, eps
@@ -116,6 +118,11 @@ inline std::vector<OptimizerCase> read_optimizer_cases() {
       size_t k;
       in >> k;
       c.steps.back().expect.push_back(floats_of(in));
+    } else if (record == "state") {
+      size_t k;
+      std::string field;
+      in >> k >> field;
+      c.steps.back().state[{k, field}] = floats_of(in);
     } else if (record != "end") {
       fail("fixture optimizers.txt: unknown record '", record, "'");
     }
