@@ -16,7 +16,7 @@ namespace nib::viz {
 struct Theme {
   static constexpr int kTitleScale = 2;
   static constexpr int kLabelScale = 2;   // axis labels, legend
-  static constexpr int kTickScale = 1;    // tick labels, cell values
+  static constexpr int kTickScale = 2;    // tick labels, class names
   static constexpr int kPad = 12;         // around the panel and between its parts
   static constexpr int kTickLength = 5;
 };

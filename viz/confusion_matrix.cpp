@@ -21,12 +21,13 @@ ConfusionMatrix ConfusionMatrix::from_flat(const std::vector<int64_t>& flat, int
 namespace {
 
 constexpr int kMaxClassesWithText = 30;
-constexpr int kNameScale = 1;
 
 // The number written in a cell: a count, or a row fraction with two decimals.
 std::string cell_text(double value, bool normalized) {
   char text[32];
-  if (normalized) {
+  if (normalized && value == 0.0) {
+    return "0";  // a plain 0 keeps the many empty cells of a good model quiet
+  } else if (normalized) {
     std::snprintf(text, sizeof text, "%.2f", value);
   } else {
     std::snprintf(text, sizeof text, "%.0f", value);
@@ -67,28 +68,36 @@ Canvas render_confusion_matrix(const ConfusionMatrix& matrix) {
   const int cell = show_text ? std::clamp(640 / n, 26, 60) : std::max(1, 900 / n);
   const int side = n * cell;
 
+  // Class names as large as tick labels elsewhere, unless the cells are tiny.
+  const int name_scale = show_text ? Theme::kTickScale : 1;
   std::vector<std::string> names(n);
   for (int i = 0; i < n; ++i) {
-    names[i] = fit_text(matrix.class_names.empty() ? std::to_string(i) : matrix.class_names[i], 100, kNameScale);
+    names[i] = fit_text(matrix.class_names.empty() ? std::to_string(i) : matrix.class_names[i], 80 * name_scale, name_scale);
   }
   // Names need a line each: with small cells only every k-th is written.
-  const int every = std::max(1, (font::kLineHeight * kNameScale + cell - 1) / cell);
+  const int every = std::max(1, (font::kLineHeight * name_scale + cell - 1) / cell);
   int name_width = 0;
-  for (int i = 0; i < n; i += every) name_width = std::max(name_width, measure_text(names[i], kNameScale).width);
+  for (int i = 0; i < n; i += every) name_width = std::max(name_width, measure_text(names[i], name_scale).width);
   const bool vertical_names = name_width > cell * every - 4;
 
   // Layout, outside in: title, axis labels, class names, matrix, colour bar.
   constexpr int pad = Theme::kPad, label_h = font::kGlyphHeight * Theme::kLabelScale, bar_w = 16;
   const int title_h = matrix.title.empty() ? 0 : font::kGlyphHeight * Theme::kTitleScale + pad;
-  const int names_h = vertical_names ? name_width : font::kGlyphHeight * kNameScale;
-  Ticks bar_ticks = nice_ticks(0.0, scale_max > 0 ? scale_max : 1.0, 6, !matrix.normalize);
+  const int names_h = vertical_names ? name_width : font::kGlyphHeight * name_scale;
+  // Colours run from 0 to the largest value, so the fullest cell is the
+  // darkest; the colour bar marks the nice ticks inside that range.
+  const double colour_max = scale_max > 0 ? scale_max : 1.0;
+  Ticks bar_ticks = nice_ticks(0.0, colour_max, 6, !matrix.normalize);
+  std::erase_if(bar_ticks.values, [&](double v) { return v > colour_max * (1 + 1e-9); });
   int bar_label_w = 0;
-  for (double v : bar_ticks.values) bar_label_w = std::max(bar_label_w, measure_text(format_tick(v, bar_ticks.step)).width);
+  for (double v : bar_ticks.values) {
+    bar_label_w = std::max(bar_label_w, measure_text(format_tick(v, bar_ticks.step), name_scale).width);
+  }
 
   const int mx = pad + label_h + pad + name_width + 8;
   const int my = pad + title_h;
   const int bar_x = mx + side + 2 * pad;
-  int width = bar_x + bar_w + 8 + bar_label_w + pad;
+  int width = bar_x + bar_w + 12 + bar_label_w + pad;
   width = std::max(width, measure_text(matrix.title, Theme::kTitleScale).width + 2 * pad);
   const int height = my + side + 8 + names_h + pad + label_h + pad;
   Canvas canvas(width, height);
@@ -104,8 +113,6 @@ Canvas render_confusion_matrix(const ConfusionMatrix& matrix) {
       if (widest * s <= cell - 4 && font::kCapHeight * s <= cell - 4) text_scale = s;
     }
   }
-  // The colour bar tops out at the last tick, so colours use the same range.
-  const double colour_max = bar_ticks.hi > 0 ? bar_ticks.hi : 1.0;
   for (int t = 0; t < n; ++t) {
     for (int p = 0; p < n; ++p) {
       Color fill = blues(values[t][p] / colour_max);
@@ -121,9 +128,9 @@ Canvas render_confusion_matrix(const ConfusionMatrix& matrix) {
   // Class names: true classes down the left, predicted classes along the bottom.
   for (int i = 0; i < n; i += every) {
     int centre = i * cell + cell / 2;
-    canvas.draw_text(names[i], mx - 8, my + centre, kDarkGray, TextStyle{kNameScale, HAlign::Right, VAlign::Middle});
-    TextStyle below{kNameScale, HAlign::Center, VAlign::Top};
-    if (vertical_names) below = TextStyle{kNameScale, HAlign::Right, VAlign::Middle, true};
+    canvas.draw_text(names[i], mx - 8, my + centre, kDarkGray, TextStyle{name_scale, HAlign::Right, VAlign::Middle});
+    TextStyle below{name_scale, HAlign::Center, VAlign::Top};
+    if (vertical_names) below = TextStyle{name_scale, HAlign::Right, VAlign::Middle, true};
     canvas.draw_text(names[i], mx + centre, my + side + 8, kDarkGray, below);
   }
   canvas.draw_text("predicted", mx + side / 2, height - pad - label_h, kBlack,
@@ -133,7 +140,7 @@ Canvas render_confusion_matrix(const ConfusionMatrix& matrix) {
     canvas.draw_text(matrix.title, width / 2, pad, kBlack, TextStyle{Theme::kTitleScale, HAlign::Center});
   }
 
-  // Colour bar: the scale from 0 (bottom) to its top tick, with tick labels.
+  // Colour bar: the scale from 0 (bottom) to the largest value, with tick labels.
   for (int y = 0; y < side; ++y) {
     canvas.fill_rect(bar_x, my + y, bar_w, 1, blues(1.0 - (y + 0.5) / side));
   }
@@ -141,8 +148,8 @@ Canvas render_confusion_matrix(const ConfusionMatrix& matrix) {
   for (double v : bar_ticks.values) {
     int y = my + static_cast<int>(std::lround((1.0 - v / colour_max) * (side - 1)));
     canvas.fill_rect(bar_x + bar_w + 1, y, 4, 1, kDarkGray);
-    canvas.draw_text(format_tick(v, bar_ticks.step), bar_x + bar_w + 8, y, kDarkGray,
-                     TextStyle{1, HAlign::Left, VAlign::Middle});
+    canvas.draw_text(format_tick(v, bar_ticks.step), bar_x + bar_w + 12, y, kDarkGray,
+                     TextStyle{name_scale, HAlign::Left, VAlign::Middle});
   }
   return canvas;
 }
