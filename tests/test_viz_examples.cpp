@@ -1,0 +1,150 @@
+// Renders the example pictures in docs/images from a real (small) training
+// run: softmax regression on MNIST, trained here with plain loops so that the
+// example needs nothing but the viz code and the data.
+//
+//   NIB_VIZ_EXAMPLES=docs/images NIB_DATA=../shared/data ./build/tests/nib_tests -tc="*documentation*"
+//
+// Skipped unless NIB_VIZ_EXAMPLES names the output directory.
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "viz/plots.h"
+
+using namespace nib;
+using namespace nib::viz;
+
+namespace {
+
+const char* examples_dir() { return std::getenv("NIB_VIZ_EXAMPLES"); }
+
+std::string data_dir() {
+  const char* env = std::getenv("NIB_DATA");
+  return env ? env : NIB_SOURCE_DIR "/../shared/data";
+}
+
+// An IDX file (gzip): the bytes after its header of `header_bytes`.
+std::vector<uint8_t> read_idx(const std::string& path, size_t header_bytes) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  REQUIRE_MESSAGE(file != nullptr, "cannot open " << path);
+  std::vector<uint8_t> bytes;
+  uint8_t buffer[1 << 16];
+  for (int n; (n = gzread(file, buffer, sizeof buffer)) > 0;) bytes.insert(bytes.end(), buffer, buffer + n);
+  gzclose(file);
+  REQUIRE(bytes.size() > header_bytes);
+  return std::vector<uint8_t>(bytes.begin() + header_bytes, bytes.end());
+}
+
+struct Digits {
+  std::vector<float> pixels;  // [n, 784] in [0, 1]
+  std::vector<int> labels;
+  size_t size() const { return labels.size(); }
+};
+
+Digits load(const std::string& prefix) {
+  Digits d;
+  for (uint8_t p : read_idx(data_dir() + "/mnist/" + prefix + "-images-idx3-ubyte.gz", 16)) d.pixels.push_back(p / 255.0f);
+  for (uint8_t l : read_idx(data_dir() + "/mnist/" + prefix + "-labels-idx1-ubyte.gz", 8)) d.labels.push_back(l);
+  return d;
+}
+
+// Softmax regression: probabilities = softmax(W x + b).
+struct Model {
+  std::vector<float> w = std::vector<float>(10 * 784, 0.0f), b = std::vector<float>(10, 0.0f);
+  void probabilities(const float* x, float* p) const {
+    float top = -INFINITY;
+    for (int k = 0; k < 10; ++k) {
+      p[k] = b[k];
+      for (int i = 0; i < 784; ++i) p[k] += w[k * 784 + i] * x[i];
+      top = std::max(top, p[k]);
+    }
+    float total = 0;
+    for (int k = 0; k < 10; ++k) total += p[k] = std::exp(p[k] - top);
+    for (int k = 0; k < 10; ++k) p[k] /= total;
+  }
+};
+
+// Mean cross-entropy and accuracy of the model on a set.
+std::pair<double, double> evaluate(const Model& model, const Digits& d) {
+  double loss = 0, correct = 0;
+  float p[10];
+  for (size_t n = 0; n < d.size(); ++n) {
+    model.probabilities(&d.pixels[n * 784], p);
+    loss -= std::log(std::max(p[d.labels[n]], 1e-12f));
+    correct += std::max_element(p, p + 10) - p == d.labels[n];
+  }
+  return {loss / d.size(), correct / d.size()};
+}
+
+}  // namespace
+
+TEST_CASE("render the documentation examples" * doctest::skip(examples_dir() == nullptr)) {
+  std::string out = examples_dir();
+  std::filesystem::create_directories(out);
+  Digits train = load("train"), test = load("t10k");
+  // Training on the first 50000, validating on the last 10000 of the training set.
+  const size_t train_count = 50000, epochs = 10;
+  Model model;
+  TrainingHistory history;
+  float p[10];
+  for (size_t epoch = 0; epoch < epochs; ++epoch) {
+    const float learning_rate = 0.05f;
+    double loss = 0, correct = 0;
+    for (size_t n = 0; n < train_count; ++n) {
+      const float* x = &train.pixels[n * 784];
+      model.probabilities(x, p);
+      int label = train.labels[n];
+      loss -= std::log(std::max(p[label], 1e-12f));
+      correct += std::max_element(p, p + 10) - p == label;
+      for (int k = 0; k < 10; ++k) {  // d loss / d logit_k = p_k - [k == label]
+        float g = learning_rate * (p[k] - (k == label));
+        for (int i = 0; i < 784; ++i) model.w[k * 784 + i] -= g * x[i];
+        model.b[k] -= g;
+      }
+    }
+    Digits validation;
+    validation.pixels.assign(train.pixels.begin() + train_count * 784, train.pixels.end());
+    validation.labels.assign(train.labels.begin() + train_count, train.labels.end());
+    auto [val_loss, val_accuracy] = evaluate(model, validation);
+    history.train_loss.push_back(loss / train_count);
+    history.train_accuracy.push_back(correct / train_count);
+    history.val_loss.push_back(val_loss);
+    history.val_accuracy.push_back(val_accuracy);
+  }
+  plot_training_history(history, out + "/example_history.png", "softmax regression on MNIST (SGD, lr 0.05)");
+
+  // Test set: confusion matrix and a grid of digits with their predictions.
+  ConfusionMatrix confusion;
+  confusion.counts.assign(10, std::vector<int64_t>(10, 0));
+  confusion.title = "MNIST test set, softmax regression";
+  ImageGrid grid;
+  grid.title = "MNIST test digits: first 12, then the first 12 mistakes";
+  grid.columns = 8;
+  grid.cell_size = 56;
+  int shown = 0, mistakes = 0;
+  for (size_t n = 0; n < test.size(); ++n) {
+    model.probabilities(&test.pixels[n * 784], p);
+    int predicted = static_cast<int>(std::max_element(p, p + 10) - p), label = test.labels[n];
+    confusion.counts[label][predicted] += 1;
+    bool wrong = predicted != label;
+    if (shown < 12 || (wrong && mistakes < 12)) {
+      std::vector<float> pixels(&test.pixels[n * 784], &test.pixels[(n + 1) * 784]);
+      char caption[64];
+      std::snprintf(caption, sizeof caption, "pred %d (%.0f%%)", predicted, 100 * p[predicted]);
+      grid.items.push_back(GridItem{Tensor::from_vector(pixels, {1, 28, 28}),
+                                    {{"true " + std::to_string(label), kBlack}, {caption, wrong ? kRed : kDarkGray}},
+                                    wrong ? kRed : kGreen});
+      shown += 1, mistakes += wrong;
+    }
+  }
+  plot_confusion_matrix(confusion, out + "/example_confusion.png");
+  plot_image_grid(grid, out + "/example_grid.png");
+  MESSAGE("validation accuracy after " << epochs << " epochs: " << history.val_accuracy.back());
+}
