@@ -18,6 +18,8 @@ namespace nib::kernels::fast {
 
 namespace {
 
+constexpr int64_t kParallelThreshold = 1 << 12;  // outputs; below this threads cost more than they save
+
 // For one axis: output o reads input [begin[o], end[o]) and, with
 // count_include_pad, its padded extent has `padded[o]` positions.
 struct AxisWindows {
@@ -56,7 +58,7 @@ struct Windows {
 void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   const int64_t P = s.P(), Q = s.Q(), planes = s.N * s.C;
   const Windows win(s);
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (planes * P * Q > kParallelThreshold)
   for (int64_t plane = 0; plane < planes; ++plane) {
     for (int64_t p = 0; p < P; ++p) {
       const float* xp = x + plane * s.H * s.W;
@@ -84,7 +86,7 @@ void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* a
 
 void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx) {
   const int64_t PQ = s.P() * s.Q(), HW = s.H * s.W;
-#pragma omp parallel for
+#pragma omp parallel for if (s.N * s.C * PQ > kParallelThreshold)
   for (int64_t plane = 0; plane < s.N * s.C; ++plane) {
     float* gxp = gx + plane * HW;
     std::memset(gxp, 0, sizeof(float) * HW);
@@ -98,7 +100,7 @@ void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* arg
 void avg_pool_forward(const Pool2dShape& s, const float* x, float* y, bool count_include_pad) {
   const int64_t P = s.P(), Q = s.Q(), planes = s.N * s.C;
   const Windows win(s);
-#pragma omp parallel for collapse(2)
+#pragma omp parallel for collapse(2) if (planes * P * Q > kParallelThreshold)
   for (int64_t plane = 0; plane < planes; ++plane) {
     for (int64_t p = 0; p < P; ++p) {
       const float* xp = x + plane * s.H * s.W;
@@ -119,7 +121,7 @@ void avg_pool_forward(const Pool2dShape& s, const float* x, float* y, bool count
 void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool count_include_pad) {
   const int64_t P = s.P(), Q = s.Q(), HW = s.H * s.W;
   const Windows win(s);
-#pragma omp parallel for
+#pragma omp parallel for if (s.N * s.C * P * Q > kParallelThreshold)
   for (int64_t plane = 0; plane < s.N * s.C; ++plane) {
     float* gxp = gx + plane * HW;
     std::memset(gxp, 0, sizeof(float) * HW);
@@ -139,7 +141,7 @@ void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool co
 }
 
 void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* y) {
-#pragma omp parallel for if (planes * HW > (1 << 14))
+#pragma omp parallel for if (planes * HW > kParallelThreshold)
   for (int64_t plane = 0; plane < planes; ++plane) {
     const float* xp = x + plane * HW;
     float total = 0.0f;
@@ -150,7 +152,7 @@ void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* 
 }
 
 void global_avg_pool_backward(int64_t planes, int64_t HW, const float* gy, float* gx) {
-#pragma omp parallel for if (planes * HW > (1 << 14))
+#pragma omp parallel for if (planes * HW > kParallelThreshold)
   for (int64_t plane = 0; plane < planes; ++plane) {
     float share = gy[plane] / static_cast<float>(HW);
     float* gp = gx + plane * HW;
