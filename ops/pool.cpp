@@ -109,11 +109,12 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
   Tensor argmax = graph ? Tensor::empty(y.shape(), x.device(), DType::I32) : Tensor();
   max_forward_impls.pick(x.device())(s, x.data(), y.data(), graph ? argmax.data_as<int32_t>() : nullptr);
   if (graph) {
-    autograd::record(y, "max_pool2d", {x}, [s, argmax, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
+    auto backward = [s, argmax, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(in_shape, gy.device());
       max_backward_impls.pick(gy.device())(s, gy.data(), argmax.data_as<int32_t>(), gx.data());
       return std::vector<Tensor>{gx};
-    });
+    };
+    autograd::record(y, "max_pool2d", {x}, backward);
   }
   return y;
 }
@@ -140,11 +141,12 @@ Tensor global_avg_pool(const Tensor& x) {
   Tensor y = Tensor::empty({x.size(0), x.size(1), 1, 1}, x.device());
   global_forward_impls.pick(x.device())(planes, HW, x.data(), y.data());
   if (autograd::needs_graph({&x})) {
-    autograd::record(y, "global_avg_pool", {x}, [planes, HW, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
+    auto backward = [planes, HW, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(in_shape, gy.device());
       global_backward_impls.pick(gy.device())(planes, HW, gy.data(), gx.data());
       return std::vector<Tensor>{gx};
-    });
+    };
+    autograd::record(y, "global_avg_pool", {x}, backward);
   }
   return y;
 }

@@ -78,7 +78,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
   if (autograd::needs_graph(tensors)) {
     std::vector<Shape> shapes;
     for (const Tensor& t : tensors) shapes.push_back(t.shape());
-    autograd::record(y, "concat", tensors, [outer, row, inner, shapes](const Tensor& gy, const std::vector<bool>& needs) {
+    auto backward = [outer, row, inner, shapes](const Tensor& gy, const std::vector<bool>& needs) {
       std::vector<Tensor> grads(shapes.size());
       auto copy = copy2d_impls.pick(gy.device());
       int64_t offset = 0;
@@ -90,7 +90,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
         offset += inner[i];
       }
       return grads;
-    });
+    };
+    autograd::record(y, "concat", tensors, backward);
   }
   return y;
 }
