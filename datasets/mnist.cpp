@@ -42,7 +42,7 @@ Tensor load_idx_images(const std::string& path) {
   read_payload(in, bytes, str(count, " images of ", rows, "x", cols));
   Tensor images = Tensor::empty({static_cast<int64_t>(count), 1, static_cast<int64_t>(rows), static_cast<int64_t>(cols)});
   float* out = images.data();
-  for (size_t i = 0; i < bytes.size(); ++i) out[i] = bytes[i] * (1.0f / 255.0f);
+  for (size_t i = 0; i < bytes.size(); ++i) out[i] = bytes[i] / 255.0f;  // divided, as torchvision ToTensor does
   return images;
 }
 

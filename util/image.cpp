@@ -57,7 +57,7 @@ Image load_image(const std::string& path, int channels) {
 
   Image image(width, height, have);
   const unsigned char* bytes = data.get();
-  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = bytes[i] * (1.0f / 255.0f);
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = bytes[i] / 255.0f;  // divided, as torchvision ToTensor does
   return channels == 0 ? image : convert_channels(image, channels);
 }
 
