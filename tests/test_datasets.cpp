@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdlib>
 #include <map>
 
 #include "datasets/csv_digits.h"
@@ -309,4 +310,22 @@ TEST_CASE("the shared hand-written digits load as 3 classes") {
   CHECK(set.images.shape() == Shape{4659, 1, 28, 28});
   std::vector<int32_t> y = set.label_vector();
   CHECK(std::count(y.begin(), y.end(), 2) == 1553);
+}
+
+TEST_CASE("data_dir follows NIB_DATA, and 'mnist' resolves inside it") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("mnist/x"));
+  const char* saved = std::getenv("NIB_DATA");
+  std::string saved_value = saved ? saved : "";
+  setenv("NIB_DATA", dir.str().c_str(), 1);
+  CHECK(data_dir() == dir.str());
+  DataSource m = detect_data("mnist");
+  CHECK(m.kind == DataKind::Mnist);
+  CHECK(m.path == dir.file("mnist"));
+  setenv("NIB_DATA", dir.file("missing").c_str(), 1);
+  CHECK_THROWS_WITH_AS(data_dir(), doctest::Contains("NIB_DATA"), Error);
+  if (saved)
+    setenv("NIB_DATA", saved_value.c_str(), 1);
+  else
+    unsetenv("NIB_DATA");
 }
