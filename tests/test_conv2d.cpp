@@ -80,7 +80,7 @@ std::vector<float> run_forward(kernels::Conv2dForwardFn* fn, const Conv2dShape& 
 
 TEST_CASE("fast conv2d matches the reference, forward and both backwards") {
   for (const auto& [name, s] : awkward_shapes()) {
-    INFO(name << ": N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W << " K=" << s.K << " R=" << s.R
+    INFO(std::string(name) << ": N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W << " K=" << s.K << " R=" << s.R
               << " S=" << s.S << " groups=" << s.groups);
     REQUIRE(s.P() >= 1);
     REQUIRE(s.Q() >= 1);
@@ -156,7 +156,7 @@ TEST_CASE("conv2d gradients match finite differences") {
   depthwise.groups = 3;
 
   for (const char* impl : {"reference", "fast"}) {
-    INFO("implementation: " << impl);
+    INFO("implementation: " << std::string(impl));
     kernels::Use use("conv2d", impl);
     check_conv_gradients({2, 2, 5, 4}, {3, 2, 3, 3}, plain);
     check_conv_gradients({1, 2, 6, 5}, {2, 2, 3, 3}, tf_same);
