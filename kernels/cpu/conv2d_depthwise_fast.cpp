@@ -53,7 +53,10 @@ void depthwise_forward(const Conv2dShape& s, const float* x, const float* w, con
         const float weight = w_c[tap];
         const float* x_row = x_plane + h * s.W;
         float* y_row = y_plane + p * Q;
-        for (int64_t q = qs.lo; q < qs.hi; ++q) y_row[q] += weight * x_row[q * sw + offset];
+        if (sw == 1)  // contiguous: plain vector loads instead of gathers
+          for (int64_t q = qs.lo; q < qs.hi; ++q) y_row[q] += weight * x_row[q + offset];
+        else
+          for (int64_t q = qs.lo; q < qs.hi; ++q) y_row[q] += weight * x_row[q * sw + offset];
       });
     }
   }
@@ -92,7 +95,13 @@ void depthwise_backward_weight(const Conv2dShape& s, const float* x, const float
         const float* x_row = x_plane + h * s.W;
         const float* gy_row = gy_plane + p * Q;
         float row_sum = 0.0f;  // a row in float (vectorises), rows summed in double
-        for (int64_t q = qs.lo; q < qs.hi; ++q) row_sum += gy_row[q] * x_row[q * sw + offset];
+        if (sw == 1) {  // contiguous: plain vector loads instead of gathers
+#pragma omp simd reduction(+ : row_sum)
+          for (int64_t q = qs.lo; q < qs.hi; ++q) row_sum += gy_row[q] * x_row[q + offset];
+        } else {
+#pragma omp simd reduction(+ : row_sum)
+          for (int64_t q = qs.lo; q < qs.hi; ++q) row_sum += gy_row[q] * x_row[q * sw + offset];
+        }
         tap_sums[static_cast<size_t>(tap)] += row_sum;
       });
     }
