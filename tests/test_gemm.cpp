@@ -72,6 +72,7 @@ TEST_CASE("fast gemm applies alpha and beta and respects leading dimensions") {
 
 TEST_CASE("fast gemm crosses its cache blocks on a product big enough to use threads") {
   compare({203, 2100, 300, false, false, 1.0f, 0.5f});  // > one A block, > one B panel, > one depth block
+  compare({3100, 20, 40, true, false, 1.0f, 0.0f});    // > one A panel
   compare({130, 77, 520, true, true, 1.0f, 0.0f, 2});
 }
 

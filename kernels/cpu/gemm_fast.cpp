@@ -6,12 +6,13 @@
 // times before it is evicted. Each level below exists for one level of the
 // memory hierarchy:
 //
-//   for jc in N, step kNc          B panel  [kKc x kNc] packed, lives in L3
-//     for pc in K, step kKc        A block  [kMc x kKc] packed, lives in L2
-//       for ic in M, step kMc        (threads share the tiles of this loop nest)
-//         for jr in panel, step kNr   B sliver [kKc x kNr] lives in L1
-//           for ir in block, step kMr
-//             micro-kernel: C[kMr x kNr] += A sliver · B sliver, in registers
+//   for ip in M, step kMp            (bounds the packed A buffer)
+//     for jc in N, step kNc          B panel  [kKc x kNc] packed, lives in L3
+//       for pc in K, step kKc        A panel  [kMp x kKc] packed
+//         for ic in panel, step kMc    A block  [kMc x kKc] lives in L2  } threads share
+//           for jr in panel, step kNr  B sliver [kKc x kNr] lives in L1  } these tiles
+//             for ir in block, step kMr
+//               micro-kernel: C[kMr x kNr] += A sliver · B sliver, in registers
 //
 // Packing copies a block of op(A) or op(B) into the exact order the
 // micro-kernel reads it: consecutive, aligned, zero-padded to whole slivers.
@@ -47,6 +48,11 @@ constexpr int64_t kNr = 16;    // columns of the register tile: two AVX2 vectors
 constexpr int64_t kKc = 256;   // depth of a block: a kKc x kNr B sliver (16-32 KiB) stays in L1
 constexpr int64_t kMc = 96;    // rows of an A block (multiple of kMr): kMc x kKc floats = 96 KiB, in L2
 constexpr int64_t kNc = 2048;  // columns of a B panel (multiple of kNr): kKc x kNc floats = 2 MiB, in L3
+// Rows of op(A) packed at once (multiple of kMc). Packing a whole panel of A
+// before the parallel loop lets threads split the tiles over both M and N
+// (a conv's M is often just 32-64 output channels); the cap bounds the buffer
+// at kMp x kKc floats = 3 MiB however tall A is.
+constexpr int64_t kMp = 3072;
 
 // Below this many multiply-adds, starting threads costs more than it saves.
 constexpr double kParallelThreshold = 64.0 * 64.0 * 64.0;
@@ -95,6 +101,8 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
   for (int64_t k = 0; k < kc; ++k) {
     const float* a_k = a + k * kMr;
     const float* b_k = b + k * kNr;
+    // The pragmas make g++ vectorise along j (a row of the tile) and unroll
+    // i, so the tile stays in registers; left alone it vectorises along i.
 #pragma GCC unroll 6
     for (int64_t i = 0; i < kMr; ++i) {
 #pragma omp simd
@@ -129,39 +137,48 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
   // Threads start only for big products, and never inside another parallel
   // region (a convolution running images in parallel calls us per image).
-  bool parallel = !omp_in_parallel() && static_cast<double>(M) * N * K > kParallelThreshold;
+  const bool parallel = !omp_in_parallel() && static_cast<double>(M) * N * K > kParallelThreshold;
 
-  const int64_t m_padded = round_up(M, kMr);
-  std::vector<float> packed_b(static_cast<size_t>(kKc * std::min(round_up(N, kNr), kNc)));
-  // All of op(A) for one depth block is packed up front (M x kKc floats), so
-  // threads can split the work over both M and N without packing A twice.
-  std::vector<float> packed_a(static_cast<size_t>(m_padded * kKc));
+  // Packing buffers are kept per calling thread and reused: a convolution
+  // calls gemm once per image, and fresh allocations would cost more than a
+  // small product. Every entry the micro-kernel reads is written by packing.
+  // (Plain pointers below: inside a parallel region the name of a
+  // thread_local would mean each worker's own, empty, buffer.)
+  thread_local std::vector<float> a_buffer, b_buffer;
+  a_buffer.resize(std::max(a_buffer.size(), static_cast<size_t>(round_up(std::min(M, kMp), kMr) * kKc)));
+  b_buffer.resize(std::max(b_buffer.size(), static_cast<size_t>(kKc * std::min(round_up(N, kNr), kNc))));
+  float* const packed_a = a_buffer.data();
+  float* const packed_b = b_buffer.data();
 
-  for (int64_t jc = 0; jc < N; jc += kNc) {
-    const int64_t nc = std::min(kNc, N - jc);
-    const int64_t n_slivers = round_up(nc, kNr) / kNr;
-    for (int64_t pc = 0; pc < K; pc += kKc) {
-      const int64_t kc = std::min(kKc, K - pc);
-      const bool first = pc == 0;
-      pack_b(trans_b, B, ldb, pc, kc, jc, nc, packed_b.data());
-      const int64_t m_blocks = round_up(M, kMc) / kMc;
+  for (int64_t ip = 0; ip < M; ip += kMp) {
+    const int64_t mp = std::min(kMp, M - ip);
+    const int64_t m_blocks = round_up(mp, kMc) / kMc;
+    for (int64_t jc = 0; jc < N; jc += kNc) {
+      const int64_t nc = std::min(kNc, N - jc);
+      const int64_t n_slivers = round_up(nc, kNr) / kNr;
+      for (int64_t pc = 0; pc < K; pc += kKc) {
+        const int64_t kc = std::min(kKc, K - pc);
+        const bool first = pc == 0;
+        pack_b(trans_b, B, ldb, pc, kc, jc, nc, packed_b);
 #pragma omp parallel for if (parallel) schedule(static)
-      for (int64_t ib = 0; ib < m_blocks; ++ib)
-        pack_a(trans_a, A, lda, ib * kMc, std::min(kMc, M - ib * kMc), pc, kc, packed_a.data() + ib * kMc * kc);
+        for (int64_t ib = 0; ib < m_blocks; ++ib)
+          pack_a(trans_a, A, lda, ip + ib * kMc, std::min(kMc, mp - ib * kMc), pc, kc,
+                 packed_a + ib * kMc * kc);
 
-      // The tiles (an A block times a B sliver) are independent: threads
-      // take contiguous runs of them, so a thread mostly keeps one A block in
-      // its L2 while walking along B.
+        // The tiles (an A block times a B sliver) are independent: threads
+        // take contiguous runs of them, so a thread mostly keeps one A block
+        // in its L2 while walking along B.
 #pragma omp parallel for collapse(2) if (parallel) schedule(static)
-      for (int64_t ib = 0; ib < m_blocks; ++ib) {
-        for (int64_t js = 0; js < n_slivers; ++js) {
-          const int64_t ic = ib * kMc, mc = std::min(kMc, M - ic);
-          const int64_t jr = js * kNr, n = std::min(kNr, nc - jr);
-          const float* b_sliver = packed_b.data() + jr * kc;
-          for (int64_t ir = 0; ir < mc; ir += kMr) {
-            const float* a_sliver = packed_a.data() + (ic + ir) * kc;
-            float* c = C + (ic + ir) * ldc + jc + jr;
-            micro_kernel(kc, a_sliver, b_sliver, std::min(kMr, mc - ir), n, alpha, beta, first, c, ldc);
+        for (int64_t ib = 0; ib < m_blocks; ++ib) {
+          for (int64_t js = 0; js < n_slivers; ++js) {
+            const int64_t ic = ib * kMc, mc = std::min(kMc, mp - ic);
+            const int64_t jr = js * kNr, n = std::min(kNr, nc - jr);
+            const float* b_sliver = packed_b + jr * kc;
+            for (int64_t ir = 0; ir < mc; ir += kMr) {
+              const float* a_sliver = packed_a + (ic + ir) * kc;
+              float* c = C + (ip + ic + ir) * ldc + jc + jr;
+              micro_kernel(kc, a_sliver, b_sliver, std::min(kMr, mc - ir), n, alpha, beta, first, c, ldc);
+            }
           }
         }
       }
