@@ -52,6 +52,7 @@ LoadReport load_state_dict(Module& module, const NamedTensors& tensors, bool str
 
   for (const auto& [target, value] : copies) {
     Tensor converted = to_dtype(value, target.dtype());
+    if (converted.raw_data() == target.raw_data()) continue;  // a module's own state dict: nothing to do
     copy_bytes(target.raw_data(), target.device(), converted.raw_data(), converted.device(), target.bytes());
   }
   return report;

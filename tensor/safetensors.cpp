@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -39,8 +41,9 @@ std::string supported_dtypes() {
 uint64_t header_count(const json::Value& v, const std::string& file, const std::string& what) {
   NIB_CHECK(v.is_number(), file, ": ", what, " must be a number, got ", json::type_name(v.type()));
   double n = v.as_number();
-  NIB_CHECK(n >= 0 && n == static_cast<double>(static_cast<uint64_t>(n)) && n <= 9007199254740992.0, file, ": ",
-            what, " must be a whole number >= 0, got ", json::dump(v));
+  // Doubles hold whole numbers exactly up to 2^53 (9 PB of data: enough).
+  NIB_CHECK(n >= 0 && n <= 9007199254740992.0 && n == std::trunc(n), file, ": ", what,
+            " must be a whole number >= 0, got ", json::dump(v));
   return static_cast<uint64_t>(n);
 }
 
@@ -137,7 +140,7 @@ std::vector<Entry> parse_header(const std::string& file, const std::string& head
 SafeTensorsFile load_safetensors(const std::string& path) {
   NIB_CHECK(file_exists(path), "cannot open ", path, ": no such file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  NIB_CHECK(in, "cannot open ", path);
+  NIB_CHECK(in, "cannot open ", path, ": ", std::strerror(errno));
   uint64_t file_bytes = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
   NIB_CHECK(file_bytes >= 8, path, ": truncated: ", file_bytes,

@@ -149,6 +149,8 @@ TEST_CASE("safetensors: every kind of damage gives an error naming the file and 
       {"fractional size", file_bytes(object({entry("w", "F32", "[1.5]", 0, 8)}), eight), "whole number"},
       {"size not matching shape", file_bytes(object({entry("w", "F32", "[3]", 0, 8)}), eight),
        "tensor \"w\": data_offsets [0, 8] hold 8 bytes, but shape [3] of F32 needs 12"},
+      {"absurd offset", file_bytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,1e300]}})", eight),
+       "tensor \"w\" data_offsets end must be a whole number >= 0, got 1e+300"},
       {"offsets reversed", file_bytes(object({entry("w", "F32", "[0]", 8, 0)}), eight), "end before they begin"},
       {"offsets beyond the data", file_bytes(object({entry("w", "F32", "[4]", 0, 16)}), eight),
        "tensor \"w\": data_offsets [0, 16] go beyond the data part (8 bytes; is the file truncated?)"},
