@@ -34,6 +34,7 @@ class TempDir {
     return p.string();
   }
   std::string str() const { return path_.string(); }
+  std::string path() const { return path_.string(); }
 
  private:
   std::filesystem::path path_;
