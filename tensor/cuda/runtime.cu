@@ -25,6 +25,12 @@ std::string probe_device() {
     cudaGetLastError();
     if (err == cudaErrorNoDevice)
       return std::string("no CUDA GPU found (cudaGetDeviceCount: ") + cudaGetErrorString(err) + ")";
+    int driver = 0;
+    if (err == cudaErrorInsufficientDriver && (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0)) {
+      cudaGetLastError();
+      return std::string("no CUDA GPU found: no NVIDIA driver is installed (cudaGetDeviceCount: ") +
+             cudaGetErrorString(err) + ")";
+    }
     if (err == cudaErrorInsufficientDriver)
       return std::string("the NVIDIA driver is too old for this build's CUDA runtime (cudaGetDeviceCount: ") +
              cudaGetErrorString(err) + "); update the driver or build with an older CUDA toolkit";
@@ -85,7 +91,10 @@ std::string device_name() {
   return str(p.name, " (sm_", p.major, p.minor, ", ", (p.totalGlobalMem >> 20) / 1024.0, " GiB)");
 }
 
-void* allocate(size_t bytes) { return allocator().allocate(bytes); }
+void* allocate(size_t bytes) {
+  NIB_CHECK(available(), "cuda::allocate: ", unavailable_reason());
+  return allocator().allocate(bytes);
+}
 void release(void* ptr) { allocator().release(ptr); }
 
 void copy(void* dst, const void* src, size_t bytes, CopyKind kind) {
