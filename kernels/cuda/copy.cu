@@ -1,0 +1,51 @@
+// Block copies and spatial zero padding on CUDA. The spec is
+// kernels/cpu/copy_reference.cpp.
+//
+// copy2d is cudaMemcpy2DAsync: the copy engine moves strided rows at full
+// bandwidth with no kernel of ours. pad2d gives each *output* element a
+// thread that either reads its source or writes 0, so the border needs no
+// separate fill pass and negative amounts (crops) need no special case.
+// Speed: to be measured in bench/.
+#include "kernels/copy.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace nib::kernels::custom {
+
+using namespace cuda_detail;
+
+namespace {
+
+__global__ void pad2d_kernel(int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t top, int64_t left,
+                             const float* x, float* y) {
+  const int64_t n = planes * Ho * Wo;
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
+    int64_t wo = i % Wo, ho = (i / Wo) % Ho, plane = i / (Ho * Wo);
+    int64_t h = ho - top, w = wo - left;  // where this output comes from (a crop has negative top/left)
+    bool inside = h >= 0 && h < H && w >= 0 && w < W;
+    y[i] = inside ? x[(plane * H + h) * W + w] : 0.0f;
+  }
+}
+
+}  // namespace
+
+void copy2d(int64_t rows, int64_t cols, const float* src, int64_t src_stride, float* dst, int64_t dst_stride) {
+  if (rows <= 0 || cols <= 0) return;
+  if (rows == 1 || (src_stride == cols && dst_stride == cols)) {  // one contiguous run (any strides when rows == 1)
+    NIB_CUDA_CHECK(cudaMemcpyAsync(dst, src, sizeof(float) * rows * cols, cudaMemcpyDeviceToDevice,
+                                   nib::cuda::stream()));
+    return;
+  }
+  NIB_CUDA_CHECK(cudaMemcpy2DAsync(dst, sizeof(float) * dst_stride, src, sizeof(float) * src_stride,
+                                   sizeof(float) * cols, rows, cudaMemcpyDeviceToDevice, nib::cuda::stream()));
+}
+
+void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, int64_t left, int64_t right,
+           const float* x, float* y) {
+  const int64_t Ho = H + top + bottom, Wo = W + left + right;
+  const int64_t n = planes * Ho * Wo;
+  if (Ho <= 0 || Wo <= 0 || n <= 0) return;
+  pad2d_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(planes, H, W, Ho, Wo, top, left, x, y);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace nib::kernels::custom

@@ -1,0 +1,153 @@
+// Softmax, log-softmax and cross-entropy on CUDA over the rows of a
+// [rows, cols] matrix. The spec is kernels/cpu/softmax_reference.cpp
+// (formulas in kernels/softmax.h).
+//
+// Better than a naive thread-per-row version:
+//   - each row gets a block sized to it: one warp for up to 32 columns
+//     (10 classes), up to 512 threads for long rows. The threads of a block
+//     read consecutive columns (coalesced) and combine the row maximum and
+//     sum with warp shuffles, where a thread per row reads with a stride of
+//     `cols` floats and walks long rows alone;
+//   - cross-entropy is fused with log-softmax: the loss uses
+//     log p = x - max - log(sum exp(x - max)), never log(softmax), so a
+//     probability that underflows to 0 gives a large finite loss, not inf;
+//   - the cross-entropy backward reads the incoming gradient from device
+//     memory, so the loss never travels to the host and back.
+// Speed: to be measured in bench/.
+#include <cmath>
+
+#include "kernels/cuda/launch.cuh"
+#include "kernels/softmax.h"
+
+namespace nib::kernels::custom {
+
+using namespace cuda_detail;
+
+namespace {
+
+constexpr unsigned kMaxRowThreads = 512;
+
+// A multiple of 32 covering cols, at most kMaxRowThreads.
+unsigned threads_for_row(int64_t cols) {
+  int64_t warps = (cols + 31) / 32;
+  return static_cast<unsigned>(std::min<int64_t>(warps * 32, kMaxRowThreads));
+}
+
+// The row's maximum and log(sum exp(x - max)); every thread of the block gets them.
+struct RowStats {
+  float max, log_sum;
+};
+
+__device__ inline RowStats row_stats(const float* x, int64_t cols) {
+  float m = -INFINITY;
+  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, x[c]);
+  m = block_reduce(m, MaxOp{}, -INFINITY);
+  float sum = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) sum += expf(x[c] - m);
+  sum = block_reduce(sum, SumOp{}, 0.0f);
+  return {m, logf(sum)};
+}
+
+__global__ void softmax_forward_kernel(int64_t rows, int64_t cols, const float* x, float* y, bool log) {
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float* in = x + r * cols;
+    float* out = y + r * cols;
+    RowStats st = row_stats(in, cols);
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      float shifted = in[c] - st.max - st.log_sum;  // log softmax
+      out[c] = log ? shifted : expf(shifted);
+    }
+  }
+}
+
+// softmax:     gx = y * (gy - sum(gy * y))
+// log-softmax: gx = gy - exp(y) * sum(gy)
+__global__ void softmax_backward_kernel(int64_t rows, int64_t cols, const float* y, const float* gy, float* gx,
+                                        bool log) {
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float* yr = y + r * cols;
+    const float* gr = gy + r * cols;
+    float* out = gx + r * cols;
+    float dot = 0.0f;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) dot += log ? gr[c] : gr[c] * yr[c];
+    dot = block_reduce(dot, SumOp{}, 0.0f);
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
+      out[c] = log ? gr[c] - expf(yr[c]) * dot : yr[c] * (gr[c] - dot);
+  }
+}
+
+// loss = -sum_c target_c * log p_c with target = (1 - s) * onehot + s / cols:
+//      = -(1 - s) * log p_label - (s / cols) * sum_c log p_c.
+// A label outside [0, cols) gives a NaN loss (the op checks labels first).
+__global__ void cross_entropy_forward_kernel(int64_t rows, int64_t cols, const float* logits, const int32_t* labels,
+                                             float smoothing, float* loss_rows, float* probs) {
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float* in = logits + r * cols;
+    RowStats st = row_stats(in, cols);
+    const float log_z = st.max + st.log_sum;
+    float sum_log_p = 0.0f;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      float log_p = in[c] - log_z;
+      probs[r * cols + c] = expf(log_p);
+      sum_log_p += log_p;
+    }
+    sum_log_p = block_reduce(sum_log_p, SumOp{}, 0.0f);
+    if (threadIdx.x == 0) {
+      int32_t label = labels[r];
+      float loss = NAN;
+      if (label >= 0 && label < cols) {
+        float log_p_label = in[label] - log_z;
+        loss = -(1.0f - smoothing) * log_p_label - (smoothing / static_cast<float>(cols)) * sum_log_p;
+      }
+      loss_rows[r] = loss;
+    }
+  }
+}
+
+// gx = (probs - target) * grad_loss[0] / rows, one thread per element.
+__global__ void cross_entropy_backward_kernel(int64_t rows, int64_t cols, const float* probs, const int32_t* labels,
+                                              float smoothing, const float* grad_loss, float* gx) {
+  const int64_t n = rows * cols;
+  const float scale = grad_loss[0] / static_cast<float>(rows);
+  const float off_target = smoothing / static_cast<float>(cols);
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
+    int64_t r = i / cols, c = i % cols;
+    float target = off_target + (c == labels[r] ? 1.0f - smoothing : 0.0f);
+    gx[i] = (probs[i] - target) * scale;
+  }
+}
+
+}  // namespace
+
+void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, bool log) {
+  if (rows <= 0 || cols <= 0) return;
+  softmax_forward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(rows, cols, x, y,
+                                                                                                 log);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* gy, float* gx, bool log) {
+  if (rows <= 0 || cols <= 0) return;
+  softmax_backward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(rows, cols, y, gy,
+                                                                                                  gx, log);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+void cross_entropy_forward(int64_t rows, int64_t cols, const float* logits, const int32_t* labels, float smoothing,
+                           float* loss_rows, float* probs) {
+  if (rows <= 0 || cols <= 0) return;
+  cross_entropy_forward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(
+      rows, cols, logits, labels, smoothing, loss_rows, probs);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+void cross_entropy_backward(int64_t rows, int64_t cols, const float* probs, const int32_t* labels, float smoothing,
+                            const float* grad_loss, float* gx) {
+  const int64_t n = rows * cols;
+  if (n <= 0) return;
+  cross_entropy_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(rows, cols, probs, labels,
+                                                                                   smoothing, grad_loss, gx);
+  NIB_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace nib::kernels::custom

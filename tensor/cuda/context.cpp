@@ -1,0 +1,80 @@
+// The CUDA context: nib's one stream, the library handles bound to it, the
+// device properties, and the error functions behind NIB_CUDA_CHECK & co.
+//
+// Everything is created on first use (so a CPU-only run never touches the
+// driver) and deliberately never destroyed: the CUDA runtime tears itself
+// down at process exit in an unspecified order relative to C++ static
+// destructors, and destroying a stream or handle after that crashes.
+#include "tensor/cuda/context.h"
+
+#include "util/error.h"
+
+namespace nib::cuda {
+
+cudaStream_t stream() {
+  // A blocking stream (not cudaStreamNonBlocking): it still synchronises with
+  // the legacy default stream, so a stray cudaMemset without a stream
+  // argument cannot race with nib's kernels.
+  static cudaStream_t s = [] {
+    cudaStream_t created = nullptr;
+    NIB_CUDA_CHECK(cudaStreamCreateWithFlags(&created, cudaStreamDefault));
+    return created;
+  }();
+  return s;
+}
+
+cublasHandle_t cublas() {
+  // The math mode stays CUBLAS_DEFAULT_MATH (full FP32); the library GEMM
+  // turns TF32 on per call when kernels::allow_tf32() asks for it.
+  static cublasHandle_t handle = [] {
+    cublasHandle_t created = nullptr;
+    NIB_CUBLAS_CHECK(cublasCreate(&created));
+    NIB_CUBLAS_CHECK(cublasSetStream(created, stream()));
+    return created;
+  }();
+  return handle;
+}
+
+#ifdef NIB_CUDNN
+cudnnHandle_t cudnn() {
+  static cudnnHandle_t handle = [] {
+    cudnnHandle_t created = nullptr;
+    NIB_CUDNN_CHECK(cudnnCreate(&created));
+    NIB_CUDNN_CHECK(cudnnSetStream(created, stream()));
+    return created;
+  }();
+  return handle;
+}
+#endif
+
+const cudaDeviceProp& properties() {
+  static cudaDeviceProp props = [] {
+    cudaDeviceProp p{};
+    int device = 0;
+    NIB_CUDA_CHECK(cudaGetDevice(&device));
+    NIB_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+    return p;
+  }();
+  return props;
+}
+
+void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line) {
+  // Clear the error so that the next check does not report it again (sticky
+  // errors such as an illegal address stay; nothing can be done about those).
+  cudaGetLastError();
+  fail("CUDA call failed at ", file, ":", line, ": ", expr, ": ", cudaGetErrorString(err), " (",
+       cudaGetErrorName(err), ")");
+}
+
+void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
+  fail("cuBLAS call failed at ", file, ":", line, ": ", expr, ": ", cublasGetStatusString(status), " (",
+       cublasGetStatusName(status), ")");
+}
+
+#ifdef NIB_CUDNN
+void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line) {
+  fail("cuDNN call failed at ", file, ":", line, ": ", expr, ": ", cudnnGetErrorString(status));
+}
+#endif
+
+}  // namespace nib::cuda
