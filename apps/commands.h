@@ -9,5 +9,7 @@ namespace nib::apps {
 // turned into a one-line message by main().
 int train(int argc, char** argv);
 int models(int argc, char** argv);
+int predict(int argc, char** argv);
+int classify(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -1,0 +1,56 @@
+// nib: one binary, many subcommands (nib train, nib predict, ...), each a thin
+// file in apps/ that parses its options and calls into the library.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "apps/commands.h"
+#include "util/error.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+const Command kCommands[] = {
+    {"train", "train a model (default: the basic CNN on MNIST) and write reports", nib::apps::train},
+    {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
+    {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
+    {"models", "list the models nib can build, with parameter counts", nib::apps::models},
+};
+
+void usage() {
+  std::printf("nib — a deep-learning framework in C++20 and CUDA\n\nusage: nib <command> [options]\n\n");
+  for (const Command& c : kCommands) std::printf("  %-16s %s\n", c.name, c.summary);
+  std::printf("\n`nib <command> --help` describes a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage();
+    return argc < 2 ? 1 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc, argv);
+    } catch (const nib::Error& e) {
+      std::fprintf(stderr, "nib %s: error: %s\n", c.name, e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "nib %s: error: out of host memory\n", c.name);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "nib %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "nib: unknown command '%s'\n\n", argv[1]);
+  usage();
+  return 1;
+}

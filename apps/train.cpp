@@ -1,0 +1,186 @@
+// nib train: train a classifier and write a run directory with its weights,
+// checkpoints, metrics and pictures (see train/run_dir.h).
+//
+//   nib train                                   the basic CNN on MNIST
+//   nib train --data ../shared/data/hand_written_digits --image-size 64 --augment digits
+//   nib train --model mlp --epochs 10
+//   nib train --resume runs/basic-cnn-mnist     continue an interrupted run
+#include <cstdio>
+#include <omp.h>
+
+#include "apps/commands.h"
+#include "apps/common.h"
+#include "datasets/loader.h"
+#include "datasets/split.h"
+#include "tensor/random.h"
+#include "kernels/registry.h"
+#include "layers/state_dict.h"
+#include "optim/optim.h"
+#include "train/report.h"
+#include "train/run_dir.h"
+#include "train/trainer.h"
+#include "train/training_data.h"
+#include "util/files.h"
+
+namespace nib::apps {
+
+namespace {
+
+const char* kHelp = R"(usage: nib train [options]
+
+Trains a classifier and writes runs/<model>-<data>/ (weights, checkpoint,
+metrics.csv, history.png, confusion.png, samples.png, summary.json).
+
+data
+  --data SPEC          mnist | a directory of IDX files | a Kaggle digits .csv |
+                       a directory of class folders (default: mnist)
+  --image-size N       resize folder images to N x N (default 64 for folders)
+  --channels 1|3       colour channels for folder images (default 1)
+  --val-split F        fraction of the training data held out for validation (default 0.1)
+  --limit N            train on the first N training images only (quick runs)
+  --augment SPEC       none | digits | rotate=10,zoom=0.1,shift=0.1,shear=5,contrast=0.2
+                       (training batches only, never validation or test)
+model
+  --model NAME         basic-cnn | mlp | ... (`nib models` lists them; default basic-cnn)
+  --model-options KV   e.g. conv1=16,conv2=32,hidden=64,dropout=0.3
+optimisation
+  --epochs N           (default 6)
+  --batch-size N       (default 64)
+  --optimizer NAME     adam | adamw | sgd (default adam)
+  --lr F               peak learning rate (default 0.002)
+  --schedule SPEC      onecycle | cosine | constant | step:EPOCHS:GAMMA | warmup:STEPS+cosine
+                       (default onecycle)
+  --momentum F         SGD momentum (default 0.9)
+  --weight-decay F     (default 0; 0.01 for adamw)
+  --label-smoothing F  (default 0)
+run
+  --out DIR            run directory (default runs/<model>-<data>, numbered if it exists)
+  --resume DIR         continue the run in DIR from its last finished epoch
+  --seed N             seeds weights, split, shuffling, dropout, augmentation (default 1)
+  --device cpu|cuda    (default cpu)
+  --kernels SPEC       implementation choice, e.g. reference or conv2d=library
+  --threads N          CPU threads (default: all cores)
+  --quiet              no progress bars
+)";
+
+std::string data_name(const std::string& spec) {
+  std::string name = spec;
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  size_t slash = name.find_last_of('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  size_t dot = name.find_last_of('.');
+  if (dot != std::string::npos && dot > 0) name = name.substr(0, dot);
+  return name.empty() ? "data" : name;
+}
+
+}  // namespace
+
+int train(int argc, char** argv) {
+  Args args(argc, argv, 2, {"quiet", "help"});
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  // --resume DIR restores every setting from DIR/run.json; the others are
+  // ignored except --epochs (train longer) and the run settings.
+  std::string resume_dir = args.get("resume", "");
+  train::RunInfo previous;
+  if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
+
+  train::DataOptions data_options;
+  data_options.spec = resume_dir.empty() ? args.get("data", "mnist") : previous.data;
+  data_options.image_size = args.get_int("image-size", resume_dir.empty() ? 0 : previous.model.image_size);
+  data_options.channels = args.get_int("channels", resume_dir.empty() ? 0 : previous.model.in_channels);
+  data_options.val_split = args.get_double("val-split", 0.1);
+  data_options.seed = static_cast<uint64_t>(args.get_int("seed", 1));
+  data_options.limit = args.get_int("limit", 0);
+
+  train::TrainConfig config;
+  config.epochs = args.get_int("epochs", 6);
+  config.batch_size = args.get_int("batch-size", 64);
+  config.label_smoothing = static_cast<float>(args.get_double("label-smoothing", 0.0));
+  config.seed = data_options.seed;
+  config.device = parse_device(args.get("device", "cpu"));
+  config.quiet = args.flag("quiet");
+  std::string model_name = args.get("model", "basic-cnn");
+  std::string model_options = args.get("model-options", "");
+  std::string optimizer_name = args.get("optimizer", "adam");
+  double lr = args.get_double("lr", 0.002);
+  std::string schedule_spec = args.get("schedule", "onecycle");
+  double momentum = args.get_double("momentum", 0.9);
+  double weight_decay = args.get_double("weight-decay", optimizer_name == "adamw" ? 0.01 : 0.0);
+  std::string augment_spec = args.get("augment", "none");
+  std::string out = args.get("out", "");
+  configure_runtime(args);
+  args.finish();
+
+  NIB_CHECK(config.epochs > 0, "--epochs must be positive");
+  NIB_CHECK(config.batch_size > 0, "--batch-size must be positive");
+  require_device(config.device);
+
+  // ---- Data -----------------------------------------------------------------
+  train::TrainingData data = train::load_training_data(data_options);
+  std::printf("data    %s\n", data.description.c_str());
+
+  // ---- Model ----------------------------------------------------------------
+  train::RunInfo info = previous;
+  if (resume_dir.empty()) {
+    info.model.name = model_name;
+    info.model.options = models::parse_options(model_options);
+    info.model.in_channels = data.train.images.size(1);
+    info.model.image_size = data.train.images.size(2);
+    info.model.classes = static_cast<int64_t>(data.train.class_names.size());
+    info.class_names = data.train.class_names;
+    info.data = data_options.spec;
+    info.command = command_line(argc, argv);
+  }
+  manual_seed(config.seed);
+  ModulePtr model = models::build_model(info.model);
+  model->to(config.device);
+  std::printf("model   %s (%s), %lld parameters\n", info.model.name.c_str(),
+              models::describe_options(info.model).c_str(), static_cast<long long>(model->parameter_count()));
+  std::printf("device  %s, kernels: %s\n", config.device.name().c_str(), kernels::describe().c_str());
+
+  // ---- Run directory ----------------------------------------------------------
+  std::string dir = !resume_dir.empty() ? resume_dir
+                    : !out.empty()      ? out
+                                        : train::fresh_run_dir("runs/" + info.model.name + "-" + data_name(info.data));
+  make_dirs(dir);
+  if (resume_dir.empty()) train::save_run_info(dir, info);
+  config.checkpoint_path = dir + "/checkpoint.safetensors";
+  std::printf("run     %s\n\n", dir.c_str());
+
+  // ---- Optimisation -------------------------------------------------------------
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = config.batch_size;
+  loader_options.shuffle = true;
+  loader_options.seed = config.seed;
+  loader_options.augment = data::AugmentConfig::parse(augment_spec);
+  data::DataLoader loader(data.train, data::all_indices(data.train.size()), loader_options);
+  int64_t steps_per_epoch = loader.batches_per_epoch();
+  std::unique_ptr<optim::Optimizer> optimizer =
+      optim::make_optimizer(optimizer_name, model->parameters(), static_cast<float>(lr),
+                            static_cast<float>(momentum), static_cast<float>(weight_decay));
+  std::unique_ptr<optim::Schedule> schedule =
+      optim::parse_schedule(schedule_spec, static_cast<float>(lr), config.epochs * steps_per_epoch, steps_per_epoch);
+
+  train::History history = train::fit({*model, *optimizer, *schedule, loader, data.validation}, config,
+                                      !resume_dir.empty(), [&](const train::History& h) {
+                                        train::write_history(dir, h);
+                                      });
+  if (history.epochs.empty()) return 130;
+  save_module(*model, dir + "/model.safetensors", {{"model", info.model.name}});
+
+  // ---- Final evaluation and reports ----------------------------------------------
+  const data::Dataset& final_set = data.has_test() ? data.test : data.validation;
+  std::string set_name = data.has_test() ? "test" : "validation";
+  train::FinalReport report = train::evaluate_and_report(*model, final_set, set_name, info, history, dir,
+                                                         config.device);
+  std::printf("\n%s accuracy: %.2f%% (%lld images)%s\n", set_name.c_str(), 100.0 * report.accuracy,
+              static_cast<long long>(final_set.size()),
+              data.has_test() ? "" : " — this data has no separate test set");
+  std::printf("reports: %s/{history,confusion,samples}.png, metrics.csv, summary.json\n", dir.c_str());
+  return history.interrupted ? 130 : 0;
+}
+
+}  // namespace nib::apps

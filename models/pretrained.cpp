@@ -1,0 +1,85 @@
+#include "models/pretrained.h"
+
+#include "layers/state_dict.h"
+#include "tensor/safetensors.h"
+#include "tensor/torch_checkpoint.h"
+#include "util/image.h"
+#include "util/image_resample.h"
+
+namespace nib::models {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The classifier's output layer per architecture: its weight's first
+// dimension tells how many classes the checkpoint was trained for.
+const char* head_weight(const std::string& arch) {
+  if (arch == "vgg16") return "classifier.6.weight";
+  if (arch == "mobilenet_v2") return "classifier.1.weight";
+  if (arch == "resnet18") return "fc.weight";
+  return "";
+}
+
+}  // namespace
+
+NamedTensors read_weights(const std::string& path, std::map<std::string, std::string>* metadata) {
+  if (ends_with(path, ".pth") || ends_with(path, ".pt") || ends_with(path, ".bin")) return load_torch_checkpoint(path);
+  SafeTensorsFile file = load_safetensors(path);
+  if (metadata) *metadata = file.metadata;
+  return file.tensors;
+}
+
+PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
+                                const PretrainedOptions& options) {
+  PretrainedModel out;
+  NamedTensors weights = read_weights(weights_path, &out.metadata);
+  auto meta = [&](const char* key) {
+    auto it = out.metadata.find(key);
+    return it == out.metadata.end() ? std::string() : it->second;
+  };
+  std::string file_arch = meta("arch");
+  NIB_CHECK(file_arch.empty() || file_arch == arch, weights_path, ": these weights are for ", file_arch, ", not ",
+            arch);
+
+  out.spec.name = arch;
+  out.spec.in_channels = 3;
+  out.spec.image_size = options.image_size;
+  out.spec.classes = 1000;
+  for (const auto& [name, tensor] : weights)
+    if (name == head_weight(arch) && tensor.dim() == 2) out.spec.classes = tensor.size(0);
+  std::string padding = !options.padding.empty() ? options.padding : !meta("padding").empty() ? meta("padding") : "torch";
+  out.spec.options["padding"] = padding;
+  if (options.features_only) out.spec.options["features_only"] = "true";
+  out.preprocess = parse_preprocess(!options.preprocess.empty() ? options.preprocess
+                                    : !meta("preprocess").empty() ? meta("preprocess")
+                                                                  : "torch");
+  out.model = build_model(out.spec);
+  // A features-only model has no classifier: the checkpoint's head is expected to be left over.
+  NamedTensors used;
+  for (const auto& entry : weights) {
+    bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
+    if (!(options.features_only && head)) used.push_back(entry);
+  }
+  try {
+    load_state_dict(*out.model, used, /*strict=*/true);
+  } catch (const Error& e) {
+    fail(weights_path, ": does not fit ", arch, ": ", e.what());
+  }
+  out.model->eval();
+  return out;
+}
+
+Tensor load_network_input(const std::string& path, int64_t size, double crop) {
+  Image image = load_image(path, 3);
+  NIB_CHECK(image.width >= 8 && image.height >= 8, path, ": image is too small (", image.width, "x", image.height,
+            ")");
+  if (crop < 1.0) image = center_crop_fraction(image, crop);
+  image = resize_pil_bilinear(image, static_cast<int>(size), static_cast<int>(size));
+  Tensor chw = image_to_tensor(image);
+  return chw.reshape({1, 3, size, size});
+}
+
+}  // namespace nib::models

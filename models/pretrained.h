@@ -1,0 +1,47 @@
+// Loading a pretrained network: build the architecture, read the weights
+// (safetensors, or a PyTorch .pth read directly), and take the padding and
+// preprocessing conventions from the file's metadata when it has them:
+//
+//   __metadata__: {"arch": "mobilenet_v2", "padding": "tf_same", "preprocess": "tf"}
+//
+// Flags override the metadata; without either, torchvision's conventions
+// (symmetric padding, ImageNet mean/std) apply.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/preprocess.h"
+#include "models/registry.h"
+
+namespace nib::models {
+
+struct PretrainedOptions {
+  std::string padding;     // "" = from the file, else "torch"
+  std::string preprocess;  // "" = from the file, else "torch"
+  bool features_only = false;
+  int64_t image_size = 224;
+};
+
+struct PretrainedModel {
+  ModelSpec spec;
+  ModulePtr model;
+  Preprocess preprocess = Preprocess::Torch;
+  std::map<std::string, std::string> metadata;
+};
+
+// Throws naming the file for a checkpoint of another architecture, missing
+// or extra tensors, or shape mismatches (from load_state_dict).
+PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
+                                const PretrainedOptions& options);
+
+// Reads a weights file: .safetensors (with its metadata) or a PyTorch .pth/.pt.
+NamedTensors read_weights(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+
+// An image file as a network input [1, 3, size, size] in [0, 1]: RGB, the
+// central `crop` fraction of each side (1 = whole image), resized with PIL's
+// bilinear filter as Python pipelines do. Errors name the file.
+Tensor load_network_input(const std::string& path, int64_t size, double crop = 1.0);
+
+}  // namespace nib::models

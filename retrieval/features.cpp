@@ -1,0 +1,191 @@
+#include "retrieval/features.h"
+
+#include "retrieval/search.h"
+
+#include <filesystem>
+
+#include "layers/sequential.h"
+#include "layers/state_dict.h"
+#include "models/pretrained.h"
+#include "ops/ops.h"
+#include "tensor/autograd.h"
+#include "train/run_dir.h"
+#include "util/image.h"
+#include "util/image_resample.h"
+#include "util/progress.h"
+
+namespace nib::retrieval {
+
+namespace {
+
+// An image in memory ([C, H, W] in [0, 1]) at `channels` x size x size.
+Tensor conform(const Tensor& chw, int64_t channels, int64_t size) {
+  Tensor x = chw;
+  if (x.size(0) != channels) {
+    Image image = tensor_to_image(x);
+    image = channels == 3 ? to_rgb(image) : to_gray(image);
+    x = image_to_tensor(image);
+  }
+  if (x.size(1) != size || x.size(2) != size)
+    x = image_to_tensor(resize_pil_bilinear(tensor_to_image(x), static_cast<int>(size), static_cast<int>(size)));
+  return x.reshape({1, channels, size, size});
+}
+
+}  // namespace
+
+FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(options) {
+  const std::string& name = options.model;
+  NIB_CHECK(!name.empty(), "feature extraction needs --model (mobilenet_v2, vgg16, resnet18, pixels or a run directory)");
+  description_["model"] = name;
+  if (name == "pixels") {
+    image_size_ = options.image_size > 0 ? options.image_size : 32;
+    channels_ = 3;
+    layer_ = "pixels";
+  } else if (std::filesystem::exists(name + "/run.json")) {
+    train::RunInfo info = train::load_run_info(name);
+    model_ = models::build_model(info.model);
+    load_module(*model_, name + "/model.safetensors");
+    preprocess_ = models::parse_preprocess(info.preprocess);
+    image_size_ = info.model.image_size;
+    channels_ = info.model.in_channels;
+    NIB_CHECK(options.image_size == 0 || options.image_size == image_size_, name, " was trained on ", image_size_,
+              "x", image_size_, " images; --image-size ", options.image_size, " does not fit it");
+    // Default: the input of the last layer (the penultimate features).
+    if (auto* seq = dynamic_cast<Sequential*>(model_.get()); seq && seq->size() >= 2 && options.layer.empty())
+      layer_ = seq->children()[seq->size() - 2].first;
+  } else {
+    NIB_CHECK(!options.weights.empty(), "--model ", name, " needs --weights (or give a run directory of nib train)");
+    models::PretrainedOptions p;
+    p.padding = options.padding;
+    p.preprocess = options.preprocess;
+    p.image_size = options.image_size > 0 ? options.image_size : 224;
+    models::PretrainedModel net = models::load_pretrained(name, options.weights, p);
+    model_ = net.model;
+    preprocess_ = net.preprocess;
+    image_size_ = p.image_size;
+    channels_ = 3;
+    description_["weights"] = std::filesystem::path(options.weights).filename().string();
+    description_["padding"] = net.spec.options["padding"];
+    if (options.layer.empty()) {
+      if (name == "vgg16") {
+        layer_ = "features";  // conv5 feature map, global-average-pooled to 512-d
+        pool_after_ = true;
+      } else {
+        layer_ = "avgpool";
+      }
+    }
+  }
+  if (!options.layer.empty()) layer_ = options.layer;
+  if (model_) {
+    model_->to(options.device);
+    model_->eval();
+    hooked_ = model_->find(layer_);
+    NIB_CHECK(hooked_, "no layer '", layer_, "' in ", name, " (`nib layers --model ", name, "` lists them)");
+  }
+  description_["layer"] = pool_after_ ? layer_ + "+gap" : layer_;
+  description_["preprocess"] = models::preprocess_name(preprocess_);
+  description_["image_size"] = std::to_string(image_size_);
+  description_["channels"] = std::to_string(channels_);
+  description_["center_crop"] = std::to_string(options.center_crop);
+  description_["l2_normalize"] = options.l2_normalize ? "true" : "false";
+}
+
+Tensor FeatureExtractor::features_of_batch(const Tensor& batch) {
+  NoGrad no_grad;
+  Tensor out;
+  if (!model_) {
+    out = batch.flatten(1);
+  } else {
+    Tensor captured;
+    hooked_->set_output_hook([&](const Tensor& y) { captured = y; });
+    (*model_)(models::preprocess(batch.to(options_.device), preprocess_));
+    hooked_->set_output_hook(nullptr);
+    if (pool_after_ && captured.dim() == 4) captured = ops::global_avg_pool(captured);
+    out = captured.flatten(1).cpu();
+  }
+  return options_.l2_normalize ? l2_normalize_rows(out) : out.clone();
+}
+
+Tensor FeatureExtractor::extract_files(const std::vector<std::string>& paths, bool progress) {
+  NIB_CHECK(!paths.empty(), "feature extraction: no images");
+  std::vector<Tensor> parts;
+  int64_t batches = (static_cast<int64_t>(paths.size()) + options_.batch_size - 1) / options_.batch_size;
+  ProgressBar bar(batches, "Extracting");
+  for (int64_t b = 0; b < batches; ++b) {
+    size_t begin = b * options_.batch_size, end = std::min(paths.size(), begin + options_.batch_size);
+    std::vector<Tensor> images;
+    for (size_t i = begin; i < end; ++i) {
+      Image image = load_image(paths[i], static_cast<int>(channels_));
+      NIB_CHECK(image.width >= 2 && image.height >= 2, paths[i], ": image is too small");
+      if (options_.center_crop < 1.0) image = center_crop_fraction(image, options_.center_crop);
+      images.push_back(conform(image_to_tensor(image), channels_, image_size_));
+    }
+    parts.push_back(features_of_batch(ops::concat(images, 0)));
+    if (progress) bar.update(b + 1, static_cast<int64_t>(end), {});
+  }
+  if (progress) bar.finish({}, static_cast<int64_t>(paths.size()));
+  Tensor features = ops::concat(parts, 0);
+  description_["dim"] = std::to_string(features.size(1));
+  return features;
+}
+
+Tensor FeatureExtractor::extract_images(const Tensor& images, bool progress) {
+  NIB_CHECK(images.dim() == 4, "feature extraction: expected images [N, C, H, W], got ", images.shape());
+  int64_t n = images.size(0);
+  // Pixels of in-memory data (MNIST) keep their own channels and size unless asked otherwise.
+  if (!model_ && options_.image_size == 0) {
+    channels_ = images.size(1);
+    image_size_ = images.size(2);
+    description_["image_size"] = std::to_string(image_size_);
+    description_["channels"] = std::to_string(channels_);
+  }
+  std::vector<Tensor> parts;
+  int64_t batches = (n + options_.batch_size - 1) / options_.batch_size;
+  ProgressBar bar(batches, "Extracting");
+  for (int64_t b = 0; b < batches; ++b) {
+    int64_t begin = b * options_.batch_size, end = std::min(n, begin + options_.batch_size);
+    Tensor batch = images.slice_rows(begin, end);
+    if (batch.size(1) != channels_ || batch.size(2) != image_size_ || batch.size(3) != image_size_) {
+      std::vector<Tensor> conformed;
+      for (int64_t i = begin; i < end; ++i)
+        conformed.push_back(conform(images.slice_rows(i, i + 1).reshape({images.size(1), images.size(2),
+                                                                           images.size(3)}),
+                                    channels_, image_size_));
+      batch = ops::concat(conformed, 0);
+    }
+    parts.push_back(features_of_batch(batch));
+    if (progress) bar.update(b + 1, end, {});
+  }
+  if (progress) bar.finish({}, n);
+  Tensor features = ops::concat(parts, 0);
+  description_["dim"] = std::to_string(features.size(1));
+  return features;
+}
+
+std::map<std::string, std::string> FeatureExtractor::describe() const { return description_; }
+
+std::vector<std::string> describe_layers(Module& model, int64_t channels, int64_t image_size) {
+  std::vector<std::pair<std::string, Module*>> modules = model.named_modules();
+  std::vector<std::string> shapes(modules.size());
+  for (size_t i = 0; i < modules.size(); ++i)
+    modules[i].second->set_output_hook([&shapes, i](const Tensor& y) { shapes[i] = y.shape().str(); });
+  {
+    NoGrad no_grad;
+    bool was_training = model.is_training();
+    model.eval();
+    model(Tensor::zeros({1, channels, image_size, image_size}, model.parameters().empty()
+                                                                     ? kCPU
+                                                                     : model.parameters()[0].device()));
+    model.train(was_training);
+  }
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    modules[i].second->set_output_hook(nullptr);
+    if (modules[i].first.empty()) continue;
+    lines.push_back(modules[i].first + "  " + modules[i].second->describe() + "  -> " +
+                    (shapes[i].empty() ? std::string("(not called)") : shapes[i]));
+  }
+  return lines;
+}
+
+}  // namespace nib::retrieval

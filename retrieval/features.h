@@ -1,0 +1,65 @@
+// Feature extraction: run images through a network and keep the output of
+// one named module (a forward hook, as in PyTorch), flattened per image.
+//
+// The network can be
+//   - a pretrained architecture with weights (mobilenet_v2, vgg16, resnet18);
+//   - a run directory of nib train (its model, e.g. the basic CNN's penultimate layer);
+//   - "pixels": the resized image itself, the baseline every feature must beat.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+#include "models/preprocess.h"
+
+namespace nib::retrieval {
+
+struct ExtractorOptions {
+  std::string model;        // mobilenet_v2 | vgg16 | resnet18 | pixels | a run directory
+  std::string weights;      // for pretrained architectures
+  std::string layer;        // "" = the default layer of the model
+  std::string padding;      // "" = from the weights' metadata
+  std::string preprocess;   // "" = from the weights' metadata
+  int64_t image_size = 0;   // 0 = the model's (224 pretrained, the run's image size, 32 for pixels)
+  double center_crop = 1.0; // images are resized straight to the input size unless < 1
+  bool l2_normalize = false;
+  int64_t batch_size = 32;
+  Device device = kCPU;
+};
+
+class FeatureExtractor {
+ public:
+  explicit FeatureExtractor(const ExtractorOptions& options);
+
+  // [N, D] features for image files (loaded, cropped, resized with PIL's filter).
+  Tensor extract_files(const std::vector<std::string>& paths, bool progress = true);
+  // [N, D] features for images already in memory ([N, C, H, W] in [0, 1]),
+  // resized to the model's input when needed.
+  Tensor extract_images(const Tensor& images, bool progress = true);
+
+  // What produced the features, stored with an index so queries match it.
+  std::map<std::string, std::string> describe() const;
+  int64_t image_size() const { return image_size_; }
+  int64_t channels() const { return channels_; }
+  const std::string& layer() const { return layer_; }
+
+ private:
+  Tensor features_of_batch(const Tensor& batch);  // batch [B, C, S, S] in [0, 1]
+
+  ExtractorOptions options_;
+  ModulePtr model_;
+  Module* hooked_ = nullptr;
+  std::string layer_;
+  bool pool_after_ = false;  // global-average-pool a 4-D layer output (VGG16 conv5 default)
+  models::Preprocess preprocess_ = models::Preprocess::None;
+  int64_t image_size_ = 0, channels_ = 3;
+  std::map<std::string, std::string> description_;
+};
+
+// "name [output shape]" for every module of a model on an input of the given size.
+std::vector<std::string> describe_layers(Module& model, int64_t channels, int64_t image_size);
+
+}  // namespace nib::retrieval

@@ -1,0 +1,117 @@
+#include "train/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "util/files.h"
+#include "util/json.h"
+#include "viz/plots.h"
+
+namespace nib::train {
+
+namespace {
+
+std::string percent(double fraction) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f%%", 100.0 * fraction);
+  return text;
+}
+
+std::vector<int32_t> labels_of(const data::Dataset& d) {
+  if (!d.labels.defined()) return {};
+  const int32_t* p = d.labels.cpu().data_as<int32_t>();
+  return std::vector<int32_t>(p, p + d.labels.numel());
+}
+
+// Up to `count` images: every mistake first (those teach the most), then
+// correct predictions, in dataset order.
+std::vector<int64_t> pick_samples(const Predictions& p, size_t count) {
+  std::vector<int64_t> wrong, right;
+  for (size_t i = 0; i < p.predicted.size(); ++i)
+    (p.labels.empty() || p.predicted[i] == p.labels[i] ? right : wrong).push_back(static_cast<int64_t>(i));
+  std::vector<int64_t> picked(wrong.begin(), wrong.begin() + std::min(wrong.size(), count));
+  for (size_t i = 0; picked.size() < count && i < right.size(); ++i) picked.push_back(right[i]);
+  return picked;
+}
+
+}  // namespace
+
+void write_history(const std::string& dir, const History& history) {
+  std::ostringstream csv;
+  csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_second\n";
+  viz::TrainingHistory curves;
+  for (const auto& e : history.epochs) {
+    csv << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ',' << e.val_loss << ',' << e.val_accuracy
+        << ',' << e.learning_rate << ',' << e.seconds << ',' << e.images_per_second << '\n';
+    curves.train_loss.push_back(e.train_loss);
+    curves.val_loss.push_back(e.val_loss);
+    curves.train_accuracy.push_back(e.train_accuracy);
+    curves.val_accuracy.push_back(e.val_accuracy);
+  }
+  write_file_atomic(dir + "/metrics.csv", csv.str());
+  viz::plot_training_history(curves, dir + "/history.png", "Training history");
+}
+
+void write_prediction_figures(const data::Dataset& set, const Predictions& predictions,
+                              const std::vector<std::string>& class_names, const std::string& title,
+                              const std::string& dir) {
+  auto name_of = [&](int32_t c) {
+    return c >= 0 && static_cast<size_t>(c) < class_names.size() ? class_names[c] : std::to_string(c);
+  };
+  if (!predictions.labels.empty()) {
+    int64_t k = predictions.classes;
+    viz::ConfusionMatrix matrix = viz::ConfusionMatrix::from_flat(predictions.confusion(), k);
+    for (int64_t c = 0; c < k; ++c) matrix.class_names.push_back(name_of(static_cast<int32_t>(c)));
+    matrix.title = title + " — accuracy " + percent(predictions.accuracy());
+    viz::plot_confusion_matrix(matrix, dir + "/confusion.png");
+  }
+
+  viz::ImageGrid grid;
+  grid.title = predictions.labels.empty() ? title + " — sample predictions"
+                                          : title + " — sample predictions (mistakes first, in red)";
+  grid.columns = 8;
+  Tensor images = set.images.cpu();
+  for (int64_t i : pick_samples(predictions, 32)) {
+    viz::GridItem item;
+    item.image = images.slice_rows(i, i + 1).reshape({images.size(1), images.size(2), images.size(3)});
+    std::string predicted = name_of(predictions.predicted[i]) + " " + percent(predictions.confidence[i]);
+    if (predictions.labels.empty()) {
+      item.captions.push_back({"pred " + predicted, viz::kBlack});
+    } else {
+      bool right = predictions.predicted[i] == predictions.labels[i];
+      item.frame = right ? viz::kGreen : viz::kRed;
+      item.captions.push_back({"true " + name_of(predictions.labels[i]), viz::kBlack});
+      item.captions.push_back({"pred " + predicted, right ? viz::kGreen : viz::kRed});
+    }
+    grid.items.push_back(item);
+  }
+  viz::plot_image_grid(grid, dir + "/samples.png");
+}
+
+FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
+                                const RunInfo& info, const History& history, const std::string& dir, Device device) {
+  Predictions predictions = predict(model, set.images, labels_of(set), device);
+  write_prediction_figures(set, predictions, info.class_names, info.model.name + " on " + set_name, dir);
+
+  FinalReport report{predictions.accuracy(), predictions.mean_loss};
+  json::Value summary = json::Value::object();
+  summary["model"] = info.model.name;
+  summary["data"] = info.data;
+  summary["evaluated_on"] = set_name;
+  summary["images"] = set.size();
+  summary["accuracy"] = report.accuracy;
+  summary["loss"] = report.loss;
+  summary["epochs"] = static_cast<int64_t>(history.epochs.size());
+  double seconds = 0;
+  for (const auto& e : history.epochs) seconds += e.seconds;
+  summary["train_seconds"] = seconds;
+  if (!history.epochs.empty()) {
+    summary["final_val_accuracy"] = history.epochs.back().val_accuracy;
+    summary["images_per_second"] = history.epochs.back().images_per_second;
+  }
+  write_file_atomic(dir + "/summary.json", json::dump(summary, 2) + "\n");
+  return report;
+}
+
+}  // namespace nib::train

@@ -1,0 +1,55 @@
+#include "train/run_dir.h"
+
+#include "util/files.h"
+#include "util/json.h"
+
+namespace nib::train {
+
+void save_run_info(const std::string& dir, const RunInfo& info) {
+  json::Value v = json::Value::object();
+  v["model"] = info.model.name;
+  v["in_channels"] = info.model.in_channels;
+  v["image_size"] = info.model.image_size;
+  v["classes"] = info.model.classes;
+  json::Value options = json::Value::object();
+  for (const auto& [key, value] : info.model.options) options[key] = value;
+  v["options"] = options;
+  json::Value names = json::Value::array();
+  for (const auto& name : info.class_names) names.push_back(name);
+  v["class_names"] = names;
+  v["data"] = info.data;
+  v["preprocess"] = info.preprocess;
+  v["command"] = info.command;
+  write_file_atomic(dir + "/run.json", json::dump(v, 2) + "\n");
+}
+
+RunInfo load_run_info(const std::string& dir) {
+  std::string path = dir + "/run.json";
+  NIB_CHECK(file_exists(path), path, ": not found (is ", dir, " a run directory written by nib train?)");
+  json::Value v = json::parse(read_file(path), path);
+  RunInfo info;
+  try {
+    info.model.name = v.at("model").as_string();
+    info.model.in_channels = v.at("in_channels").as_int();
+    info.model.image_size = v.at("image_size").as_int();
+    info.model.classes = v.at("classes").as_int();
+    for (const auto& [key, value] : v.at("options").as_object()) info.model.options[key] = value.as_string();
+    for (const auto& name : v.at("class_names").as_array()) info.class_names.push_back(name.as_string());
+    info.data = v.at("data").as_string();
+    if (const json::Value* p = v.find("preprocess")) info.preprocess = p->as_string();
+    if (const json::Value* c = v.find("command")) info.command = c->as_string();
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+  return info;
+}
+
+std::string fresh_run_dir(const std::string& base) {
+  if (!dir_exists(base)) return base;
+  for (int i = 2;; ++i) {
+    std::string candidate = base + "-" + std::to_string(i);
+    if (!dir_exists(candidate)) return candidate;
+  }
+}
+
+}  // namespace nib::train

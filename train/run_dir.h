@@ -1,0 +1,38 @@
+// A run directory holds everything one training run produced, so that later
+// commands need nothing else:
+//
+//   runs/basic-cnn-mnist/
+//     run.json              model spec, class names, data, command line: rebuilds the model
+//     model.safetensors     final weights (torchvision-style names)
+//     checkpoint.safetensors  model + optimizer + history, for --resume
+//     metrics.csv           one line per epoch
+//     history.png           loss and accuracy curves
+//     confusion.png         confusion matrix on the test (or validation) set
+//     samples.png           sample predictions, mistakes framed in red
+//     summary.json          the final numbers
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/registry.h"
+
+namespace nib::train {
+
+struct RunInfo {
+  models::ModelSpec model;
+  std::vector<std::string> class_names;
+  std::string data;     // what it was trained on, as given to --data
+  std::string command;  // the command line, for the record
+  // How images in [0, 1] are transformed before the model (models/preprocess.h).
+  std::string preprocess = "none";
+};
+
+void save_run_info(const std::string& dir, const RunInfo& info);
+// Throws naming the file when run.json is missing or malformed.
+RunInfo load_run_info(const std::string& dir);
+
+// The first of base, base-2, base-3, ... that does not exist yet.
+std::string fresh_run_dir(const std::string& base);
+
+}  // namespace nib::train

@@ -1,0 +1,65 @@
+#include "train/training_data.h"
+
+#include "datasets/data_source.h"
+#include "datasets/image_folder.h"
+#include "datasets/split.h"
+
+namespace nib::train {
+
+namespace {
+
+data::ImageFolderOptions folder_options(int64_t image_size, int64_t channels) {
+  data::ImageFolderOptions o;
+  o.image_size = static_cast<int>(image_size > 0 ? image_size : 64);
+  o.channels = static_cast<int>(channels > 0 ? channels : 1);
+  NIB_CHECK(o.channels == 1 || o.channels == 3, "--channels must be 1 or 3, got ", channels);
+  return o;
+}
+
+data::Dataset first_rows(const data::Dataset& d, int64_t n) {
+  if (n <= 0 || n >= d.size()) return d;
+  return data::subset(d, data::all_indices(n));
+}
+
+}  // namespace
+
+TrainingData load_training_data(const DataOptions& options) {
+  NIB_CHECK(options.val_split >= 0.0 && options.val_split < 1.0, "--val-split must be in [0, 1), got ",
+            options.val_split);
+  data::DataSource source = data::detect_data(options.spec);
+  data::LoadedData loaded = data::load_data(source, folder_options(options.image_size, options.channels));
+  NIB_CHECK(loaded.train.labelled(), source.path, ": training data needs labels");
+  NIB_CHECK(loaded.train.num_classes() >= 2, source.path, ": found ", loaded.train.num_classes(),
+            " class(es); a classifier needs at least two");
+  if (source.kind != data::DataKind::ImageFolder)
+    NIB_CHECK(options.image_size == 0 || options.image_size == loaded.train.images.size(2), "--image-size ",
+              options.image_size, " does not apply to ", source.describe(), " (its images are ",
+              loaded.train.images.size(2), "x", loaded.train.images.size(3), ")");
+
+  TrainingData out;
+  data::Dataset pool = first_rows(loaded.train, options.limit);
+  if (options.val_split > 0.0) {
+    data::Split split = data::stratified_split(pool.labels, options.val_split, options.seed);
+    out.train = data::subset(pool, split.train);
+    out.validation = data::subset(pool, split.val);
+  } else {
+    out.train = pool;
+  }
+  out.test = loaded.test;
+  if (options.limit > 0 && out.test.size() > 0) out.test = first_rows(out.test, std::max<int64_t>(options.limit / 4, 100));
+  out.description = str(source.describe(), ": ", out.train.size(), " train, ", out.validation.size(), " validation, ",
+                        out.has_test() ? std::to_string(out.test.size()) + " test" : std::string("no separate test set"));
+  return out;
+}
+
+data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, int64_t channels) {
+  data::DataSource source = data::detect_data(spec);
+  data::LoadedData loaded = data::load_data(source, folder_options(image_size, channels));
+  data::Dataset set = loaded.has_test() ? loaded.test : loaded.train;
+  NIB_CHECK(set.images.size(1) == channels && set.images.size(2) == image_size, spec, ": images are ",
+            set.images.size(1), "x", set.images.size(2), "x", set.images.size(3), " but the model expects ", channels,
+            "x", image_size, "x", image_size);
+  return set;
+}
+
+}  // namespace nib::train
