@@ -60,6 +60,13 @@ fi
   && grep -q "accuracy" "$work/predict.log" && [ -s "$work/eval/confusion.png" ] \
   && echo "ok: predict --data" || { echo "FAIL: predict"; cat "$work/predict.log"; failures=$((failures + 1)); }
 
+# Kaggle's test.csv has pixels only: predict writes a submission file.
+cut -d, -f2- "$work/digits.csv" > "$work/test.csv"
+"$nib" predict --run "$work/run" --data "$work/test.csv" --out "$work/kaggle" >"$work/predict.log" 2>&1 \
+  && [ "$(head -1 "$work/kaggle/predictions.csv")" = "ImageId,Label" ] \
+  && [ "$(wc -l < "$work/kaggle/predictions.csv")" -eq 121 ] \
+  && echo "ok: predict on unlabelled CSV" || { echo "FAIL: predict unlabelled"; cat "$work/predict.log"; failures=$((failures + 1)); }
+
 # ---- Bad input -----------------------------------------------------------------------
 expect_error "missing data" "no/such/place" "$nib" train --data "$work/no/such/place"
 mkdir -p "$work/idx"
