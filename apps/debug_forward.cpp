@@ -3,8 +3,8 @@
 // outputs of named modules, so a script can compare nib with another
 // framework layer by layer (tools/fixtures/torchvision_models.py --full).
 //
-//   nib debug-forward --model resnet18 --weights r.safetensors --input in.safetensors --out out.safetensors \
-//                     --layers layer1,layer4
+//   nib debug-forward --model resnet18 --weights r.safetensors --input in.safetensors
+//                     --out out.safetensors --layers layer1,layer4
 //
 // The input is the tensor called "input" [N, 3, H, W], used as it is (no
 // preprocessing); the model runs in eval mode.
