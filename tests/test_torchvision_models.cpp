@@ -231,6 +231,17 @@ TEST_CASE("torchvision models: checkpoints that do not fit are refused, naming e
   }
 }
 
+TEST_CASE("torchvision models: checkpoints without BatchNorm step counters load, as in PyTorch") {
+  Fixture f = load_fixture("mobilenet_v2");
+  NamedTensors weights;
+  for (const auto& entry : f.weights)
+    if (!entry.first.ends_with("num_batches_tracked")) weights.push_back(entry);
+  REQUIRE(weights.size() < f.weights.size());
+  ModulePtr model = build_for(f, "torch");
+  LoadReport report = load_state_dict(*model, weights, /*strict=*/true);
+  CHECK(report.missing.empty());
+}
+
 TEST_CASE("torchvision models: load_pretrained reads a fixture's width and classes from its metadata") {
   models::PretrainedModel net = models::load_pretrained("mobilenet_v2", fixture("mobilenet_v2.safetensors"), {});
   CHECK(net.spec.classes == 10);
