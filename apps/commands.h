@@ -11,5 +11,8 @@ int train(int argc, char** argv);
 int models(int argc, char** argv);
 int predict(int argc, char** argv);
 int classify(int argc, char** argv);
+int convert(int argc, char** argv);
+int layers(int argc, char** argv);
+int debug_forward(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -20,11 +20,15 @@ const Command kCommands[] = {
     {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
     {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
+    {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
+    {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
+    {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts
 };
 
 void usage() {
   std::printf("nib — a deep-learning framework in C++20 and CUDA\n\nusage: nib <command> [options]\n\n");
-  for (const Command& c : kCommands) std::printf("  %-16s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands)
+    if (c.summary) std::printf("  %-16s %s\n", c.name, c.summary);
   std::printf("\n`nib <command> --help` describes a command's options.\n");
 }
 

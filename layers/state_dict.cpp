@@ -27,6 +27,10 @@ LoadReport load_state_dict(Module& module, const NamedTensors& tensors, bool str
     known.insert(name);
     auto it = given.find(name);
     if (it == given.end()) {
+      // Like PyTorch's BatchNorm, accept a checkpoint without the step counter
+      // (older and converted checkpoints lack it): it only counts training
+      // steps, so the model keeps its own.
+      if (name == "num_batches_tracked" || name.ends_with(".num_batches_tracked")) continue;
       report.missing.push_back(name);
       if (strict) problems.push_back(name + ": missing");
       continue;

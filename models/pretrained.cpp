@@ -34,15 +34,26 @@ NamedTensors read_weights(const std::string& path, std::map<std::string, std::st
 
 PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
                                 const PretrainedOptions& options) {
+  std::map<std::string, std::string> metadata;
+  NamedTensors weights = read_weights(weights_path, &metadata);
+  try {
+    return build_pretrained(arch, weights, metadata, options);
+  } catch (const Error& e) {
+    fail(weights_path, ": ", e.what());
+  }
+}
+
+PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& weights,
+                                 const std::map<std::string, std::string>& metadata,
+                                 const PretrainedOptions& options) {
   PretrainedModel out;
-  NamedTensors weights = read_weights(weights_path, &out.metadata);
+  out.metadata = metadata;
   auto meta = [&](const char* key) {
     auto it = out.metadata.find(key);
     return it == out.metadata.end() ? std::string() : it->second;
   };
   std::string file_arch = meta("arch");
-  NIB_CHECK(file_arch.empty() || file_arch == arch, weights_path, ": these weights are for ", file_arch, ", not ",
-            arch);
+  NIB_CHECK(file_arch.empty() || file_arch == arch, "these weights are for ", file_arch, ", not ", arch);
 
   out.spec.name = arch;
   out.spec.in_channels = 3;
@@ -53,6 +64,7 @@ PretrainedModel load_pretrained(const std::string& arch, const std::string& weig
   std::string padding = !options.padding.empty() ? options.padding : !meta("padding").empty() ? meta("padding") : "torch";
   out.spec.options["padding"] = padding;
   if (options.features_only) out.spec.options["features_only"] = "true";
+  if (!meta("width").empty()) out.spec.options["width"] = meta("width");  // reduced-width test fixtures
   out.preprocess = parse_preprocess(!options.preprocess.empty() ? options.preprocess
                                     : !meta("preprocess").empty() ? meta("preprocess")
                                                                   : "torch");
@@ -66,7 +78,7 @@ PretrainedModel load_pretrained(const std::string& arch, const std::string& weig
   try {
     load_state_dict(*out.model, used, /*strict=*/true);
   } catch (const Error& e) {
-    fail(weights_path, ": does not fit ", arch, ": ", e.what());
+    fail("does not fit ", arch, ": ", e.what());
   }
   out.model->eval();
   return out;
