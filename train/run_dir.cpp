@@ -20,6 +20,7 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   v["data"] = info.data;
   v["preprocess"] = info.preprocess;
   v["command"] = info.command;
+  if (!info.pretrained.empty()) v["pretrained"] = info.pretrained;
   write_file_atomic(dir + "/run.json", json::dump(v, 2) + "\n");
 }
 
@@ -38,6 +39,7 @@ RunInfo load_run_info(const std::string& dir) {
     info.data = v.at("data").as_string();
     if (const json::Value* p = v.find("preprocess")) info.preprocess = p->as_string();
     if (const json::Value* c = v.find("command")) info.command = c->as_string();
+    if (const json::Value* w = v.find("pretrained")) info.pretrained = w->as_string();
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }
