@@ -2,9 +2,9 @@
 // gets a new head; the base is frozen, optionally partly unfrozen after a few
 // epochs; the run directory is the same as nib train's, so nib predict works.
 //
-//   nib finetune --weights ../shared/data/pretrained/mobilenet_v2_tflite_dequant.safetensors \
-//       --data ../shared/data/hand_written_digits --channels 1 --image-size 96 --val-split 0.2 \
-//       --head gap,dense128,dropout0.5 --freeze base --cache-features --epochs 5
+//   nib finetune --weights ../shared/data/pretrained/mobilenet_v2_tflite_dequant.safetensors
+//                --data ../shared/data/hand_written_digits --channels 1 --image-size 96 --val-split 0.2
+//                --head gap,dense128,dropout0.5 --freeze base --cache-features --epochs 5
 //
 // Two stages, as the Keras transfer-learning guide does them:
 //   1. epochs 1..E: base frozen, only the head trains (at --lr). With
