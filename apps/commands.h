@@ -14,5 +14,6 @@ int classify(int argc, char** argv);
 int convert(int argc, char** argv);
 int layers(int argc, char** argv);
 int debug_forward(int argc, char** argv);
+int finetune(int argc, char** argv);
 
 }  // namespace nib::apps

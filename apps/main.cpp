@@ -17,6 +17,8 @@ struct Command {
 
 const Command kCommands[] = {
     {"train", "train a model (default: the basic CNN on MNIST) and write reports", nib::apps::train},
+    {"finetune", "transfer learning: a pretrained base with a new head, frozen or partly unfrozen",
+     nib::apps::finetune},
     {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
     {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},

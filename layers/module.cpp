@@ -61,8 +61,8 @@ int64_t Module::parameter_count() const {
 
 void Module::train(bool on) {
   training_ = on;
-  on_train(on);
   for (auto& [name, child] : children_) child->train(on);
+  on_train(on);  // after the children, so a module can override their modes
 }
 
 void Module::freeze() {

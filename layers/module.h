@@ -73,7 +73,8 @@ class Module {
     children_.emplace_back(name, module);
     return module;
   }
-  // Called by train(): layers whose behaviour depends on the mode need no override.
+  // Called by train() after the children have switched, so a module may adjust
+  // its descendants (models/transfer.h keeps frozen BatchNorm in eval mode).
   virtual void on_train(bool) {}
 
  private:

@@ -8,6 +8,7 @@
 #include "models/mlp.h"
 #include "models/mobilenet_v2.h"
 #include "models/resnet.h"
+#include "models/transfer.h"
 #include "models/vgg.h"
 
 namespace nib::models {
@@ -150,6 +151,10 @@ const std::vector<Entry>& entries() {
       {{"resnet18", "ResNet-18 (torchvision names; basic residual blocks)",
         "padding=torch|tf_same, width=1.0, features_only=false", {"resnet18", 3, 224, 1000, {}}},
        build_resnet18},
+      {{"transfer", "a pretrained base with a new head (nib finetune; models/transfer.h)",
+        "base=mobilenet_v2|vgg16|resnet18, padding=torch, preprocess=torch, head=gap,dense128,dropout0.5",
+        {"transfer", 3, 224, 10, {}}},
+       [](const ModelSpec& spec, const std::string&) -> ModulePtr { return build_transfer(transfer_config(spec)); }},
   };
   return all;
 }

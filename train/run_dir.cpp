@@ -23,6 +23,7 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   json::Value settings = json::Value::object();
   for (const auto& [key, value] : info.settings) settings[key] = value;
   v["settings"] = settings;
+  if (!info.pretrained.empty()) v["pretrained"] = info.pretrained;
   write_file_atomic(dir + "/run.json", json::dump(v, 2) + "\n");
 }
 
@@ -43,6 +44,7 @@ RunInfo load_run_info(const std::string& dir) {
     if (const json::Value* c = v.find("command")) info.command = c->as_string();
     if (const json::Value* s = v.find("settings"))
       for (const auto& [key, value] : s->as_object()) info.settings[key] = value.as_string();
+    if (const json::Value* w = v.find("pretrained")) info.pretrained = w->as_string();
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }

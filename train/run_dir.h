@@ -30,6 +30,9 @@ struct RunInfo {
   std::map<std::string, std::string> settings;
   // How images in [0, 1] are transformed before the model (models/preprocess.h).
   std::string preprocess = "none";
+  // nib finetune: the pretrained weights the base started from, for the record
+  // (model.safetensors holds the whole fine-tuned model; "" otherwise).
+  std::string pretrained;
 };
 
 void save_run_info(const std::string& dir, const RunInfo& info);

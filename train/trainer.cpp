@@ -156,6 +156,11 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
   InterruptGuard guard;
   const int64_t steps_per_epoch = setup.train_loader.batches_per_epoch();
   int64_t epochs_this_run = 0;
+  // The schedule sets group 0's lr; other groups (a fine-tuned base at a
+  // smaller lr) keep the ratio they started with, as optim::Scheduler does.
+  std::vector<double> group_scale;
+  for (size_t g = 0; g < setup.optimizer.param_groups().size(); ++g)
+    group_scale.push_back(setup.optimizer.lr(0) > 0 ? setup.optimizer.lr(g) / setup.optimizer.lr(0) : 1.0);
 
   for (int64_t epoch = static_cast<int64_t>(history.epochs.size()); epoch < config.epochs; ++epoch) {
     model.train();
@@ -169,7 +174,8 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
     auto batches = setup.train_loader.epoch(epoch);
     while (auto batch = batches.next()) {
       lr = static_cast<float>(setup.schedule.lr(step));
-      setup.optimizer.set_lr(lr);
+      for (size_t g = 0; g < group_scale.size(); ++g)
+        setup.optimizer.set_lr(g, static_cast<float>(lr * group_scale[g]));
       Tensor x = batch->images.to(config.device);
       Tensor y = batch->labels.to(config.device);
       Tensor logits = model(x);

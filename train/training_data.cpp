@@ -2,6 +2,7 @@
 
 #include "datasets/data_source.h"
 #include "datasets/image_folder.h"
+#include "datasets/resize_images.h"
 #include "datasets/split.h"
 
 namespace nib::train {
@@ -31,10 +32,6 @@ TrainingData load_training_data(const DataOptions& options) {
   NIB_CHECK(loaded.train.labelled(), source.path, ": training data needs labels");
   NIB_CHECK(loaded.train.num_classes() >= 2, source.path, ": found ", loaded.train.num_classes(),
             " class(es); a classifier needs at least two");
-  if (source.kind != data::DataKind::ImageFolder)
-    NIB_CHECK(options.image_size == 0 || options.image_size == loaded.train.images.size(2), "--image-size ",
-              options.image_size, " does not apply to ", source.describe(), " (its images are ",
-              loaded.train.images.size(2), "x", loaded.train.images.size(3), ")");
 
   TrainingData out;
   data::Dataset pool = first_rows(loaded.train, options.limit);
@@ -47,6 +44,12 @@ TrainingData load_training_data(const DataOptions& options) {
   }
   out.test = loaded.test;
   if (options.limit > 0 && out.test.size() > 0) out.test = first_rows(out.test, std::max<int64_t>(options.limit / 4, 100));
+  if (source.kind != data::DataKind::ImageFolder && options.image_size > 0) {
+    // IDX and CSV digits are 28x28; pretrained bases want larger inputs (MobileNetV2 at least 32x32).
+    out.train = data::resize_images(out.train, options.image_size);
+    out.validation = data::resize_images(out.validation, options.image_size);
+    out.test = data::resize_images(out.test, options.image_size);
+  }
   out.description = str(source.describe(), ": ", out.train.size(), " train, ", out.validation.size(), " validation, ",
                         out.has_test() ? std::to_string(out.test.size()) + " test" : std::string("no separate test set"));
   return out;
@@ -56,6 +59,7 @@ data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, 
   data::DataSource source = data::detect_data(spec);
   data::LoadedData loaded = data::load_data(source, folder_options(image_size, channels));
   data::Dataset set = loaded.has_test() ? loaded.test : loaded.train;
+  if (source.kind != data::DataKind::ImageFolder) set = data::resize_images(set, image_size);  // as in training
   NIB_CHECK(set.images.size(1) == channels && set.images.size(2) == image_size, spec, ": images are ",
             set.images.size(1), "x", set.images.size(2), "x", set.images.size(3), " but the model expects ", channels,
             "x", image_size, "x", image_size);

@@ -19,7 +19,7 @@ namespace nib::train {
 
 struct DataOptions {
   std::string spec = "mnist";  // --data
-  int64_t image_size = 0;      // resize image folders to this (0: keep 28 for IDX/CSV, 64 for folders)
+  int64_t image_size = 0;      // resize images to this (0: keep 28 for IDX/CSV, 64 for folders)
   int64_t channels = 0;        // 1 or 3 for image folders (0: 1)
   double val_split = 0.1;
   uint64_t seed = 1;

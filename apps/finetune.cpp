@@ -1,0 +1,259 @@
+// nib finetune: transfer learning. A pretrained base (its classifier cut off)
+// gets a new head; the base is frozen, optionally partly unfrozen after a few
+// epochs; the run directory is the same as nib train's, so nib predict works.
+//
+//   nib finetune --weights ../shared/data/pretrained/mobilenet_v2_tflite_dequant.safetensors
+//                --data ../shared/data/hand_written_digits --channels 1 --image-size 96 --val-split 0.2
+//                --head gap,dense128,dropout0.5 --freeze base --cache-features --epochs 5
+//
+// Two stages, as the Keras transfer-learning guide does them:
+//   1. epochs 1..E: base frozen, only the head trains (at --lr). With
+//      --cache-features the base runs once over the data and the head trains
+//      on the stored features (train/feature_cache.h).
+//   2. epochs E+1..N (with --unfreeze last:K --unfreeze-after E): the last K
+//      blocks of the base train too, in a second parameter group at --base-lr,
+//      through the whole network.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "apps/commands.h"
+#include "apps/common.h"
+#include "datasets/loader.h"
+#include "datasets/split.h"
+#include "kernels/registry.h"
+#include "layers/state_dict.h"
+#include "models/transfer.h"
+#include "optim/optim.h"
+#include "tensor/random.h"
+#include "train/feature_cache.h"
+#include "train/report.h"
+#include "train/run_dir.h"
+#include "train/trainer.h"
+#include "train/training_data.h"
+#include "util/files.h"
+
+namespace nib::apps {
+
+namespace {
+
+const char* kHelp = R"(usage: nib finetune --weights FILE [options]
+
+Transfer learning: a pretrained base with a new head. Writes a run directory
+like nib train (model.safetensors, run.json, metrics.csv, history.png,
+confusion.png, samples.png, summary.json); nib predict --run DIR uses it.
+
+model
+  --model ARCH         mobilenet_v2 | vgg16 | resnet18 (default mobilenet_v2)
+  --weights FILE       pretrained weights (.safetensors or .pth), required
+  --head SPEC          layers between the base and the final Linear to the classes:
+                       gap | flatten | denseN | dropoutP, comma separated
+                       (default gap,dense128,dropout0.5)
+  --padding P          torch | tf_same (default: from the weights' metadata, else torch)
+  --preprocess P       torch | tf | caffe | none (default: from the metadata, else torch)
+freezing
+  --freeze base|none   train the head only (default base) or everything (none)
+  --unfreeze last:K    after --unfreeze-after E epochs, also train the base's last K blocks
+  --unfreeze-after E   (default: half of --epochs when --unfreeze is given)
+  --base-lr F          learning rate of the unfrozen blocks (default: --lr / 10)
+  --cache-features     compute the frozen base's features once (needs --freeze base, no --augment)
+data
+  --data SPEC          mnist | IDX directory | digits .csv | class folders (default mnist)
+  --image-size N       images resized to N x N (default 96; MobileNetV2 needs >= 32)
+  --channels 1|3       channels of folder images (default 3; grayscale is repeated to RGB)
+  --val-split F        (default 0.1)   --limit N   --augment SPEC (see nib train --help)
+optimisation
+  --epochs N (default 5)  --batch-size N (64)  --optimizer adam|adamw|sgd (adam)  --lr F (0.001)
+  --schedule SPEC (constant; applied per stage)  --momentum F  --weight-decay F  --label-smoothing F
+run
+  --out DIR  --seed N  --device cpu|cuda  --kernels SPEC  --threads N  --quiet
+)";
+
+// Trainable parameters only: frozen ones get no optimizer state.
+std::vector<Tensor> trainable(const Module& module) {
+  std::vector<Tensor> out;
+  for (const Tensor& p : module.parameters())
+    if (p.requires_grad()) out.push_back(p);
+  return out;
+}
+
+int64_t parse_unfreeze(const std::string& spec) {
+  if (spec.empty()) return 0;
+  char* end = nullptr;
+  long long k = spec.rfind("last:", 0) == 0 ? std::strtoll(spec.c_str() + 5, &end, 10) : 0;
+  NIB_CHECK(end && *end == '\0' && k > 0, "--unfreeze expects last:K with K > 0 (e.g. last:3), got '", spec, "'");
+  return k;
+}
+
+}  // namespace
+
+int finetune(int argc, char** argv) {
+  Args args(argc, argv, 2, {"quiet", "help", "cache-features"});
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  train::DataOptions data_options;
+  data_options.spec = args.get("data", "mnist");
+  data_options.image_size = args.get_int("image-size", 96);
+  data_options.channels = args.get_int("channels", 3);
+  data_options.val_split = args.get_double("val-split", 0.1);
+  data_options.seed = static_cast<uint64_t>(args.get_int("seed", 1));
+  data_options.limit = args.get_int("limit", 0);
+
+  models::TransferConfig model_config;
+  model_config.arch = args.get("model", "mobilenet_v2");
+  model_config.head = args.get("head", "gap,dense128,dropout0.5");
+  model_config.padding = args.get("padding", "");
+  std::string preprocess = args.get("preprocess", "");
+  std::string weights = args.require("weights");
+
+  std::string freeze = args.get("freeze", "base");
+  int64_t unfreeze_k = parse_unfreeze(args.get("unfreeze", ""));
+  bool cache = args.flag("cache-features");
+
+  train::TrainConfig config;
+  config.epochs = args.get_int("epochs", 5);
+  config.batch_size = args.get_int("batch-size", 64);
+  config.label_smoothing = static_cast<float>(args.get_double("label-smoothing", 0.0));
+  config.seed = data_options.seed;
+  config.device = parse_device(args.get("device", "cpu"));
+  config.quiet = args.flag("quiet");
+  const bool after_given = args.has("unfreeze-after");
+  int64_t unfreeze_after = args.get_int("unfreeze-after", unfreeze_k > 0 ? config.epochs / 2 : config.epochs);
+  std::string optimizer_name = args.get("optimizer", "adam");
+  double lr = args.get_double("lr", 0.001);
+  double base_lr = args.get_double("base-lr", lr / 10);
+  std::string schedule_spec = args.get("schedule", "constant");
+  double momentum = args.get_double("momentum", 0.9);
+  double weight_decay = args.get_double("weight-decay", optimizer_name == "adamw" ? 0.01 : 0.0);
+  std::string augment_spec = args.get("augment", "none");
+  std::string out = args.get("out", "");
+  configure_runtime(args);
+  args.finish();
+
+  NIB_CHECK(config.epochs > 0, "--epochs must be positive");
+  NIB_CHECK(config.batch_size > 0, "--batch-size must be positive");
+  NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
+  NIB_CHECK(unfreeze_k > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
+  NIB_CHECK(unfreeze_k == 0 || freeze == "base", "--unfreeze needs a frozen base (--freeze base)");
+  NIB_CHECK(unfreeze_k == 0 || (unfreeze_after >= 1 && unfreeze_after < config.epochs), "--unfreeze-after ",
+            unfreeze_after, " leaves no epoch for the frozen or the unfrozen stage (--epochs ", config.epochs, ")");
+  data::AugmentConfig augment = data::AugmentConfig::parse(augment_spec);
+  NIB_CHECK(!cache || freeze == "base", "--cache-features needs a frozen base (--freeze base)");
+  NIB_CHECK(!cache || augment_spec == "none",
+            "--cache-features stores each image's features once, so it cannot be combined with --augment");
+  require_device(config.device);
+
+  // ---- Data and model -----------------------------------------------------------
+  train::TrainingData data = train::load_training_data(data_options);
+  std::printf("data    %s (%lldx%lld)\n", data.description.c_str(), static_cast<long long>(data.train.images.size(2)),
+              static_cast<long long>(data.train.images.size(3)));
+  model_config.in_channels = data.train.images.size(1);
+  model_config.image_size = data.train.images.size(2);
+  model_config.classes = data.train.num_classes();
+  manual_seed(config.seed);
+  std::shared_ptr<models::Transfer> model = models::load_transfer(model_config, weights, preprocess);
+  if (freeze == "base") model->base->freeze();
+  model->to(config.device);
+  std::printf("model   %s on %s (padding %s, preprocess %s), head %s -> %lld classes\n", model_config.arch.c_str(),
+              weights.c_str(), model_config.padding.c_str(), models::preprocess_name(model_config.preprocess),
+              model_config.head.c_str(), static_cast<long long>(model_config.classes));
+  int64_t trainable_count = 0;
+  for (const Tensor& p : trainable(*model)) trainable_count += p.numel();
+  std::printf("params  %lld, of which %lld trainable\n", static_cast<long long>(model->parameter_count()),
+              static_cast<long long>(trainable_count));
+  std::printf("device  %s, kernels: %s\n", config.device.name().c_str(), kernels::describe().c_str());
+
+  train::RunInfo info;
+  info.model = models::transfer_spec(model_config);
+  info.class_names = data.train.class_names;
+  info.data = data_options.spec;
+  info.command = command_line(argc, argv);
+  info.pretrained = weights;
+  std::string dir = !out.empty() ? out : train::fresh_run_dir("runs/finetune-" + model_config.arch);
+  make_dirs(dir);
+  train::save_run_info(dir, info);
+  std::printf("run     %s\n\n", dir.c_str());
+
+  // ---- Stage 1: the head on a frozen base (or everything with --freeze none) ---------
+  std::unique_ptr<optim::Optimizer> optimizer =
+      optim::make_optimizer(optimizer_name, trainable(*model), static_cast<float>(lr), static_cast<float>(momentum),
+                            static_cast<float>(weight_decay));
+  train::History history;
+  auto run_stage = [&](Module& trained, const data::Dataset& train_set, const data::Dataset& val_set,
+                       int64_t epochs, const data::AugmentConfig& stage_augment) {
+    data::LoaderOptions loader_options;
+    loader_options.batch_size = config.batch_size;
+    loader_options.seed = config.seed + history.epochs.size();  // a different order per stage
+    loader_options.augment = stage_augment;
+    data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
+    auto schedule = optim::parse_schedule(schedule_spec, static_cast<float>(lr), epochs * loader.batches_per_epoch(),
+                                          loader.batches_per_epoch());
+    train::TrainConfig stage_config = config;
+    stage_config.epochs = epochs;
+    stage_config.seed = config.seed + history.epochs.size();  // fresh dropout masks in stage 2
+    const size_t before = history.epochs.size();
+    train::History stage = train::fit({trained, *optimizer, *schedule, loader, val_set}, stage_config, false,
+                                      [&](const train::History& h) {
+                                        train::History all = history;
+                                        for (auto e : h.epochs) {
+                                          e.epoch += static_cast<int64_t>(before);
+                                          all.epochs.push_back(e);
+                                        }
+                                        train::write_history(dir, all);
+                                      });
+    for (auto e : stage.epochs) {
+      e.epoch += static_cast<int64_t>(before);
+      history.epochs.push_back(e);
+    }
+    history.interrupted = stage.interrupted;
+  };
+
+  if (cache) {
+    auto started = std::chrono::steady_clock::now();
+    data::Dataset train_features = train::cache_features(*model, data.train, config.device, 100, config.quiet);
+    data::Dataset val_features = train::cache_features(*model, data.validation, config.device, 100, config.quiet);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("cached  features %s of %lld images in %.1fs (%.1f images/s)\n\n",
+                train_features.images.shape().str().c_str(),
+                static_cast<long long>(data.train.size() + data.validation.size()), seconds,
+                (data.train.size() + data.validation.size()) / seconds);
+    models::TransferHead head(model);
+    run_stage(head, train_features, val_features, unfreeze_after, augment);
+  } else {
+    run_stage(*model, data.train, data.validation, unfreeze_after, augment);
+  }
+
+  // ---- Stage 2: the last K blocks of the base join at --base-lr ----------------------
+  if (unfreeze_k > 0 && !history.interrupted) {
+    std::vector<std::string> blocks = models::unfreeze_last_blocks(*model, model_config.arch, unfreeze_k);
+    std::vector<Tensor> base_params;
+    for (const std::string& name : blocks)
+      for (const Tensor& p : model->base->find(name)->parameters()) base_params.push_back(p);
+    optimizer->set_lr(0, static_cast<float>(lr));  // fit() keeps the groups' ratio: base-lr / lr
+    optimizer->add_param_group({base_params, static_cast<float>(base_lr), static_cast<float>(weight_decay)});
+    std::string joined;
+    for (const auto& b : blocks) joined += (joined.empty() ? "" : ", ") + b;
+    std::printf("\nunfreezing %s (lr %g)\n", joined.c_str(), base_lr);
+    run_stage(*model, data.train, data.validation, config.epochs - unfreeze_after, augment);
+  }
+  if (history.epochs.empty()) return 130;
+  model->eval();
+  save_module(*model, dir + "/model.safetensors", {{"model", "transfer"}, {"base", model_config.arch}});
+
+  // ---- Final evaluation and reports ----------------------------------------------------
+  const data::Dataset& final_set = data.has_test() ? data.test : data.validation;
+  std::string set_name = data.has_test() ? "test" : "validation";
+  train::FinalReport report =
+      train::evaluate_and_report(*model, final_set, set_name, info, history, dir, config.device);
+  double seconds = 0;
+  for (const auto& e : history.epochs) seconds += e.seconds;
+  std::printf("\n%s accuracy: %.2f%% (%lld images); %.1f s per epoch on average\n", set_name.c_str(),
+              100.0 * report.accuracy, static_cast<long long>(final_set.size()),
+              seconds / static_cast<double>(history.epochs.size()));
+  std::printf("reports: %s/{history,confusion,samples}.png, metrics.csv, summary.json\n", dir.c_str());
+  return history.interrupted ? 130 : 0;
+}
+
+}  // namespace nib::apps

@@ -1,0 +1,106 @@
+// Transfer learning: a pretrained base (a torchvision network without its
+// classifier) with a new head on top, as one Module, so a fine-tuned model
+// saves, loads and predicts like any other:
+//
+//   Transfer
+//     base    MobileNetV2 / VGG16 / ResNet-18, features_only (names "base.features.3.conv.0.0.weight")
+//     head    Sequential from a head spec (models/head.h), ending in Linear -> classes
+//
+// forward(images in [0, 1]) repeats grayscale to 3 channels, applies the
+// base's preprocessing (models/preprocess.h), runs the base, then the head:
+// the model takes the same images as nib's other models, and nib predict
+// needs nothing special.
+//
+// Freezing follows Keras' trainable=False: frozen parameters get no gradient
+// and no optimizer state, and a BatchNorm whose parameters are frozen stays in
+// inference mode (running statistics) even when the model is set to train().
+// Without that, a frozen MobileNetV2 would normalise with the statistics of
+// each small batch of digits and its pretrained features would drift.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/sequential.h"
+#include "models/preprocess.h"
+#include "models/registry.h"
+
+namespace nib::models {
+
+struct TransferConfig {
+  std::string arch = "mobilenet_v2";   // vgg16 | mobilenet_v2 | resnet18
+  std::string padding = "torch";       // torch | tf_same (models/torchvision_common.h)
+  Preprocess preprocess = Preprocess::Torch;
+  std::string head = "gap,dense128,dropout0.5";
+  int64_t in_channels = 3;             // 1: grayscale input, repeated to RGB inside forward
+  int64_t image_size = 224;
+  int64_t classes = 2;
+};
+
+class Transfer : public Module {
+ public:
+  Transfer(ModulePtr base, std::shared_ptr<Sequential> head, Preprocess preprocess, int64_t in_channels);
+  Tensor forward(const Tensor& images) override;
+  std::string describe() const override;
+
+  // What the base sees: RGB (grayscale repeated), preprocessed.
+  Tensor base_input(const Tensor& images) const;
+  // The leading head layers without parameters or randomness (gap, flatten):
+  // with a frozen base they compute the same thing every epoch, so feature
+  // caching applies them once too.
+  size_t fixed_head_layers() const;
+  // base, then the fixed head layers: what --cache-features stores per image.
+  Tensor frozen_features(const Tensor& images);
+  // The rest of the head, from the fixed layers' output to the logits.
+  Tensor head_from_features(const Tensor& features);
+
+  ModulePtr base;
+  std::shared_ptr<Sequential> head;
+  Preprocess preprocess;
+  int64_t in_channels;
+
+ protected:
+  // Runs after the children switched: puts frozen BatchNorms back in eval mode.
+  void on_train(bool on) override;
+};
+
+// The head alone, for training on cached features: its only child is the
+// Transfer's head (shared, not copied), so training it trains the Transfer,
+// and forward takes frozen_features() output.
+class TransferHead : public Module {
+ public:
+  explicit TransferHead(std::shared_ptr<Transfer> model);
+  Tensor forward(const Tensor& features) override { return model_->head_from_features(features); }
+  std::string describe() const override { return "TransferHead"; }
+
+ private:
+  std::shared_ptr<Transfer> model_;
+};
+
+// The architecture with fresh weights (nib predict then loads the run's
+// weights). The head's input size comes from one forward through the base.
+std::shared_ptr<Transfer> build_transfer(const TransferConfig& config);
+
+// Loads the base's pretrained weights (models/pretrained.h). An empty
+// config.padding or a preprocess given as "" in `preprocess` takes the
+// file's metadata; `config` is updated to what was used, for run.json.
+std::shared_ptr<Transfer> load_transfer(TransferConfig& config, const std::string& weights_path,
+                                        const std::string& preprocess = "");
+
+// The ModelSpec that rebuilds `config` through models::build_model (model
+// "transfer"), and back.
+ModelSpec transfer_spec(const TransferConfig& config);
+TransferConfig transfer_config(const ModelSpec& spec);
+
+// Names (below the base) of the last k blocks, last first:
+//   mobilenet_v2  features.18, features.17, ...  (19 blocks)
+//   vgg16         the last k conv layers: features.28, features.26, ...  (13)
+//   resnet18      layer4.1, layer4.0, layer3.1, ...  (8 BasicBlocks)
+// Throws naming the largest valid k when k is out of range.
+std::vector<std::string> last_blocks(const std::string& arch, Module& base, int64_t k);
+
+// Unfreezes the last k blocks of model.base; returns their names.
+std::vector<std::string> unfreeze_last_blocks(Transfer& model, const std::string& arch, int64_t k);
+
+}  // namespace nib::models
