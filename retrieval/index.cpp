@@ -1,8 +1,10 @@
 #include "retrieval/index.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
+#include "retrieval/image_source.h"
 #include "tensor/safetensors.h"
 #include "util/json.h"
 
@@ -28,6 +30,7 @@ json::Value int_list(const std::vector<int64_t>& items) {
 
 std::string ImageIndex::full_path(int64_t i) const {
   if (root.empty()) return paths.at(i);
+  if (is_data_set_spec(root)) return root + "#" + paths.at(i);
   return (fs::path(root) / paths.at(i)).string();
 }
 
@@ -105,7 +108,9 @@ std::vector<FoundImage> find_images(const std::string& root) {
     image.relative_path = relative.generic_string();
     if (relative.has_parent_path()) image.class_name = relative.begin()->string();
     image.size = static_cast<int64_t>(entry.file_size());
-    image.time = static_cast<int64_t>(entry.last_write_time().time_since_epoch().count());
+    // Microseconds: exact in the JSON metadata (whole numbers below 2^53), fine enough to see an edit.
+    image.time = std::chrono::duration_cast<std::chrono::microseconds>(entry.last_write_time().time_since_epoch())
+                     .count();
     found.push_back(image);
   }
   std::sort(found.begin(), found.end(),
