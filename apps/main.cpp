@@ -19,6 +19,12 @@ const Command kCommands[] = {
     {"train", "train a model (default: the basic CNN on MNIST) and write reports", nib::apps::train},
     {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
     {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
+    {"extract", "save one layer's features of a folder of images", nib::apps::extract},
+    {"index", "build or update a searchable index of a folder of images", nib::apps::index},
+    {"retrieve", "the images of an index most similar to query images, as a list and a grid", nib::apps::retrieve},
+    {"eval-retrieval", "precision@k and mAP of an index (leave-one-out or labelled queries)",
+     nib::apps::eval_retrieval},
+    {"bench-retrieval", "time a brute-force top-k search on random features", nib::apps::bench_retrieval},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
 };
 

@@ -169,6 +169,11 @@ Tensor FeatureExtractor::extract_images(const Tensor& images, bool progress) {
 
 std::map<std::string, std::string> FeatureExtractor::describe() const { return description_; }
 
+std::vector<std::string> FeatureExtractor::layers() {
+  NIB_CHECK(model_, "--model pixels has no layers");
+  return describe_layers(*model_, channels_, image_size_);
+}
+
 ExtractorOptions extractor_options(const std::map<std::string, std::string>& description) {
   auto get = [&](const std::string& key) -> std::string {
     auto it = description.find(key);

@@ -50,6 +50,8 @@ class FeatureExtractor {
   int64_t image_size() const { return image_size_; }
   int64_t channels() const { return channels_; }
   const std::string& layer() const { return layer_; }
+  // Every module of the network with its output shape, for choosing --layer.
+  std::vector<std::string> layers();
 
  private:
   Tensor features_of_batch(const Tensor& batch);  // batch [B, C, S, S] in [0, 1]

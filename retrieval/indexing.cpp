@@ -25,6 +25,14 @@ std::string describe_extractor(const std::map<std::string, std::string>& d) {
   return text;
 }
 
+ExtractorOptions fit_to_source(ExtractorOptions options, const ImageSource& source) {
+  if (options.model == "pixels" && source.in_memory()) {
+    if (options.image_size == 0) options.image_size = source.images.size(2);
+    if (options.channels == 0) options.channels = source.images.size(1);
+  }
+  return options;
+}
+
 ImageIndex build_index(const ImageSource& source, FeatureExtractor& extractor, const ImageIndex* previous,
                        IndexUpdate* update, bool progress) {
   const int64_t n = source.size();
@@ -84,6 +92,18 @@ ImageIndex build_index(const ImageSource& source, FeatureExtractor& extractor, c
   }
   if (update) *update = counts;
   return index;
+}
+
+std::vector<int32_t> labels_in_index(const ImageIndex& index, const ImageSource& source) {
+  if (!index.labelled() || !source.labelled()) return {};
+  std::unordered_map<std::string, int32_t> number_of;
+  for (size_t c = 0; c < index.class_names.size(); ++c) number_of[index.class_names[c]] = static_cast<int32_t>(c);
+  std::vector<int32_t> labels;
+  for (int32_t label : source.labels) {
+    auto it = number_of.find(source.class_names.at(label));
+    labels.push_back(it == number_of.end() ? -1 : it->second);
+  }
+  return labels;
 }
 
 FeatureExtractor extractor_of(const ImageIndex& index) { return FeatureExtractor(extractor_options(index.extractor)); }

@@ -14,6 +14,10 @@ struct IndexUpdate {
   int64_t reused = 0, extracted = 0, removed = 0;
 };
 
+// Pixels of a data set in memory keep its own size and channels (28x28 gray
+// for MNIST) unless the options say otherwise.
+ExtractorOptions fit_to_source(ExtractorOptions options, const ImageSource& source);
+
 // An index of every image of `source`, with its labels when it has them.
 //
 // With `previous` (nib index --update) only new or changed files are
@@ -31,6 +35,11 @@ FeatureExtractor extractor_of(const ImageIndex& index);
 // layer, input size, crop, normalisation). Throws when they do not have the
 // index's dimension, e.g. when the weights file changed since the index was built.
 Tensor embed_like_index(const ImageIndex& index, const ImageSource& source, bool progress = true);
+
+// The labels of a source's images as numbers of the index's classes (matched
+// by class name); -1 for a class the index does not have. Empty when either
+// is unlabelled.
+std::vector<int32_t> labels_in_index(const ImageIndex& index, const ImageSource& source);
 
 // "mobilenet_v2 avgpool, 224x224, L2-normalised": one line for messages.
 std::string describe_extractor(const std::map<std::string, std::string>& description);
