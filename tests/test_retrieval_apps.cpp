@@ -30,9 +30,9 @@ void draw(const std::string& path, float r, float g, float b, uint64_t seed) {
   save_image(image, path);
 }
 
-// red/0..3.png and blue/0..3.PNG (upper case: extensions match in any case).
+// red/0..5.png and blue/0..5.PNG (upper case: extensions match in any case).
 void draw_two_classes(const TempDir& dir) {
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 6; ++i) {
     draw(dir.file("red/" + std::to_string(i) + ".png"), 0.8f, 0.1f, 0.1f, i);
     draw(dir.file("blue/" + std::to_string(i) + ".PNG"), 0.1f, 0.1f, 0.8f, 10 + i);
   }
@@ -56,13 +56,13 @@ ImageIndex index_of(const std::string& folder, const ExtractorOptions& options, 
 TEST_CASE("retrieval apps: a folder of class folders becomes a labelled index that survives saving") {
   TempDir dir;
   draw_two_classes(dir);
-  write_text(dir.file("red/notes.txt"), "not an image");
+  testing::write_text(dir.file("red/notes.txt"), "not an image");
   ImageIndex index = index_of(dir.path() + "/", pixel_options());
-  REQUIRE(index.size() == 8);
+  REQUIRE(index.size() == 12);
   CHECK(index.features.size(1) == 6 * 6 * 3);
   CHECK(index.class_names == std::vector<std::string>{"blue", "red"});
   CHECK(index.paths[0] == "blue/0.PNG");
-  CHECK(index.labels == std::vector<int32_t>{0, 0, 0, 0, 1, 1, 1, 1});
+  CHECK(index.labels == std::vector<int32_t>{0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1});
 
   index.save(dir.file("db.nibindex"));
   ImageIndex loaded = ImageIndex::load(dir.file("db.nibindex"));
@@ -71,12 +71,15 @@ TEST_CASE("retrieval apps: a folder of class folders becomes a labelled index th
   CHECK(loaded.file_times == index.file_times);
   CHECK(loaded.extractor == index.extractor);
   CHECK(loaded.features.to_vector() == index.features.to_vector());
-  CHECK(loaded.full_path(5) == (std::filesystem::absolute(dir.path()) / "red/1.png").lexically_normal().string());
+  CHECK(loaded.full_path(7) == (std::filesystem::absolute(dir.path()) / "red/1.png").lexically_normal().string());
 
   // Two well-separated colours: every neighbour is of the query's class.
   RetrievalScores s = evaluate_retrieval(loaded.features, loaded.labels, loaded.features, loaded.labels,
-                                         Metric::Euclidean, /*leave_one_out=*/false);
+                                         Metric::Euclidean, /*leave_one_out=*/true);
   CHECK(s.p_at_1 == 1.0);
+  CHECK(s.p_at_5 == 1.0);
+  CHECK(s.p_at_10 == doctest::Approx(0.5));  // 5 of a class besides the query
+  CHECK(s.map == 1.0);
 }
 
 TEST_CASE("retrieval apps: a query embedded like the index finds itself at distance 0, or not with exclude") {
@@ -103,13 +106,13 @@ TEST_CASE("retrieval apps: a query embedded like the index finds itself at dista
   // The grid: the query and its 3 neighbours, captioned and framed by class.
   ImageSource queries = open_image_source(dir.path() + "/blue");  // unlabelled: no class folders below it
   auto results = search(embed_like_index(loaded, queries, false), loaded.features, 3, Metric::Cosine);
-  viz::ImageGrid grid = result_grid(loaded, queries, results, 32, 2);
+  viz::ImageGrid grid = result_grid(loaded, queries, results, 8, 2);
   CHECK(grid.columns == 4);
   REQUIRE(grid.items.size() == 8);
   CHECK(grid.items[0].captions[0].text == "query");
   CHECK(grid.items[1].captions[0].text.rfind("#1  ", 0) == 0);
   CHECK(grid.items[1].captions[1].text == "blue");
-  CHECK(grid.items[0].image.size(2) == 32);  // the 12x10 original, shrunk to the cell
+  CHECK(grid.items[0].image.size(2) == 8);  // the 12x10 original, shrunk to the cell
   CHECK_FALSE(grid.items[1].frame.has_value());
 }
 
@@ -126,7 +129,7 @@ TEST_CASE("retrieval apps: --update extracts only new and changed files and drop
                                    std::filesystem::last_write_time(dir.file("red/0.png")) + std::chrono::seconds(5));
   IndexUpdate update;
   ImageIndex updated = index_of(dir.path(), options, &first, &update);
-  CHECK(update.reused == 6);
+  CHECK(update.reused == 10);
   CHECK(update.extracted == 2);
   CHECK(update.removed == 1);
   ImageIndex fresh = index_of(dir.path(), options);
@@ -177,7 +180,7 @@ TEST_CASE("retrieval apps: bad indexes, queries and folders are one-line errors"
   std::filesystem::create_directories(dir.path() + "/empty");
   CHECK_THROWS_WITH_AS(open_image_source(dir.path() + "/empty"), doctest::Contains("no images"), Error);
   CHECK_THROWS_WITH_AS(open_image_source(dir.path() + "/missing"), doctest::Contains("no such"), Error);
-  CHECK_THROWS_WITH_AS(search(index.features, index.features, 9, Metric::Euclidean), doctest::Contains("only 8"),
+  CHECK_THROWS_WITH_AS(search(index.features, index.features, 13, Metric::Euclidean), doctest::Contains("only 12"),
                        Error);
   CHECK_THROWS_WITH_AS(open_image_source("mnist:validation"), doctest::Contains("train or test"), Error);
 }

@@ -6,8 +6,10 @@ nib=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-le32() { printf "\\x%02x\\x%02x\\x%02x\\x%02x" $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-le16() { printf "\\x%02x\\x%02x" $(($1 & 255)) $(($1 >> 8 & 255)); }
+# bytes N...: each N (0..255) as one byte.
+bytes() { for b in "$@"; do printf "\\$(printf %03o "$b")"; done; }
+le32() { bytes $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+le16() { bytes $(($1 & 255)) $(($1 >> 8 & 255)); }
 # bmp FILE R G B: a 4x4 24-bit BMP, colour (R, G, B) with a small ramp so no two files are equal.
 bmp() {
   mkdir -p "$(dirname "$1")"
@@ -15,7 +17,7 @@ bmp() {
     printf "BM"; le32 102; le32 0; le32 54                         # file header: size, reserved, data offset
     le32 40; le32 4; le32 4; le16 1; le16 24; le32 0; le32 48     # info header: 4x4, 24 bits, uncompressed
     le32 2835; le32 2835; le32 0; le32 0
-    for p in $(seq 0 15); do printf "\\x%02x\\x%02x\\x%02x" $(($4 + p)) $(($3 + p)) $(($2 + p)); done  # BGR
+    for p in $(seq 0 15); do bytes $(($4 + p)) $(($3 + p)) $(($2 + p)); done  # BGR
   } > "$1"
 }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -27,7 +29,7 @@ expect_error() {
   echo "ok: $what -> $(cat "$work/err")"
 }
 
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4 5; do
   bmp "$work/db/red/$i.bmp" $((200 + i * 5)) 20 20
   bmp "$work/db/blue/$i.BMP" 20 20 $((200 + i * 5))
 done
@@ -38,17 +40,17 @@ sed -n 2p "$work/out" | grep -q " 1  0.0000  .*red/1.bmp" || { cat "$work/out"; 
 [ -s "$work/grid.png" ] || fail "no grid"
 "$nib" retrieve --index "$work/db.nibindex" --query "$work/db/red/1.bmp" --k 3 --exclude-self --out "$work/grid.png" \
   > "$work/out"
-sed -n 2p "$work/out" | grep -q "red/[023].bmp" || { cat "$work/out"; fail "--exclude-self"; }
+sed -n 2p "$work/out" | grep -q "red/[02-5].bmp" || { cat "$work/out"; fail "--exclude-self"; }
 "$nib" retrieve --index "$work/db.nibindex" --query "$work/db" --k 2 --metric cosine --out "$work/grid.png" > "$work/out"
-[ "$(grep -c '^  ' "$work/out")" -eq 16 ] || fail "a folder of 8 queries should give 8 x 2 results"
+[ "$(grep -c '^  ' "$work/out")" -eq 24 ] || fail "a folder of 12 queries should give 12 x 2 results"
 
 "$nib" eval-retrieval --index "$work/db.nibindex" --json --out "$work/scores.json" > "$work/out"
 grep -q '"p_at_1": 1' "$work/out" || { cat "$work/out"; fail "leave-one-out P@1 on two colours"; }
 grep -q '"map"' "$work/scores.json" || fail "scores.json"
 
-bmp "$work/db/red/4.bmp" 230 30 30
+bmp "$work/db/red/6.bmp" 230 30 30
 "$nib" index --model pixels --image-size 4 --images "$work/db" --out "$work/db.nibindex" --update > "$work/out"
-grep -q "8 unchanged, 1 extracted, 0 removed" "$work/out" || { cat "$work/out"; fail "--update"; }
+grep -q "12 unchanged, 1 extracted, 0 removed" "$work/out" || { cat "$work/out"; fail "--update"; }
 expect_error "--update with another extractor" \
   "$nib" index --model pixels --image-size 4 --l2 --images "$work/db" --out "$work/db.nibindex" --update
 
