@@ -11,5 +11,6 @@ int train(int argc, char** argv);
 int models(int argc, char** argv);
 int predict(int argc, char** argv);
 int classify(int argc, char** argv);
+int bench(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
     {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
+    {"bench", "benchmarks: CPU kernels, a training step (vs PyTorch), CUDA kernels", nib::apps::bench},
 };
 
 void usage() {
