@@ -20,5 +20,6 @@ int index(int argc, char** argv);
 int retrieve(int argc, char** argv);
 int eval_retrieval(int argc, char** argv);
 int bench_retrieval(int argc, char** argv);
+int bench(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -31,6 +31,7 @@ const Command kCommands[] = {
     {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
     {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
     {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts
+    {"bench", "benchmarks: CPU kernels, a training step (vs PyTorch), CUDA kernels", nib::apps::bench},
 };
 
 void usage() {
