@@ -55,7 +55,10 @@ struct Row {
 
 std::string dims(std::initializer_list<int64_t> values) {
   std::string out;
-  for (int64_t v : values) out += (out.empty() ? "" : "x") + std::to_string(v);
+  for (int64_t v : values) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(v);
+  }
   return out;
 }
 
