@@ -141,13 +141,19 @@ void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
   auto gamma = std::make_shared<std::vector<float>>(C, 1.0f);
   auto beta = std::make_shared<std::vector<float>>(C, 0.0f);
   auto running = std::make_shared<std::vector<float>>(4 * C, 1.0f);  // mean, var, save_mean, save_invstd
+  // (Each closure holds the shared_ptrs, not raw pointers: the buffers must
+  // live as long as the closures do.)
   auto forward = [=](kernels::BatchNormForwardTrainFn* f) {
-    float* r = running->data();
-    return [=] { f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C); };
+    return [=] {
+      float* r = running->data();
+      f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C);
+    };
   };
   auto backward = [=](kernels::BatchNormBackwardTrainFn* f) {
-    float* r = running->data();
-    return [=] { f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C); };
+    return [=] {
+      float* r = running->data();
+      f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C);
+    };
   };
   std::string shape = dims({N, C, HW}) + " (N, C, HW)";
   cases.push_back({"batchnorm", shape, "forward (train)", 0, 4.0 * 2 * size, forward(ref::batchnorm_forward_train),
@@ -264,6 +270,7 @@ int cpu_ops(int argc, char** argv) {
   const double ref_limit = args.get_double("ref-limit", 2.0);
   const double budget = args.get_double("budget", quick ? 0.2 : 0.5);
   const std::string out = args.get("out", "bench/results");
+  const std::string only = args.get("only", "");
   args.finish();
   NIB_CHECK(threads >= 0, "--threads must not be negative");
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
@@ -273,6 +280,7 @@ int cpu_ops(int argc, char** argv) {
               "fast ms", "fast rate", "unit", "fast/ref");
   std::vector<Row> rows;
   for (Case& c : all_cases(quick)) {
+    if (c.op.find(only) == std::string::npos) continue;
     Row row{c, {}, {}};
     row.fast = time_median(c.fast, budget);
     if (c.flops <= ref_limit * 1e9) row.reference = time_median(c.reference, budget);
