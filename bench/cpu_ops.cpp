@@ -222,13 +222,15 @@ std::string table_line(const Row& r, bool markdown) {
   return line;
 }
 
-void write_results(const std::string& dir, const std::vector<Row>& rows, int threads) {
+void write_results(const std::string& dir, const std::vector<Row>& rows, int threads, const std::string& load_before) {
   make_dirs(dir);
   const std::string stem = dir + "/cpu_ops_" + today();
   json::Value doc = json::Value::object();
   doc["cpu"] = cpu_description();
   doc["threads"] = threads;
   doc["date"] = today();
+  doc["load_average_before"] = load_before;
+  doc["load_average_after"] = load_average();
   doc["timing"] = "median seconds per call after one warm-up call";
   json::Value results = json::Value::array();
   for (const Row& r : rows) {
@@ -251,6 +253,7 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
 
   std::string md = "# CPU ops: reference vs fast\n\n" + cpu_description() + ", " + std::to_string(threads) +
                    " OpenMP threads, " + today() +
+                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_average() +
                    ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
                    "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
                    "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"
@@ -275,7 +278,9 @@ int cpu_ops(int argc, char** argv) {
   NIB_CHECK(threads >= 0, "--threads must not be negative");
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
 
-  std::printf("CPU ops on %s, %d OpenMP threads\n\n", cpu_description().c_str(), omp_get_max_threads());
+  const std::string load_before = load_average();
+  std::printf("CPU ops on %s, %d OpenMP threads, load average %s\n\n", cpu_description().c_str(),
+              omp_get_max_threads(), load_before.c_str());
   std::printf("%-30s %-26s %-18s %10s %9s %10s %9s %-8s %8s\n", "op", "shape", "pass", "ref ms", "ref rate",
               "fast ms", "fast rate", "unit", "fast/ref");
   std::vector<Row> rows;
@@ -288,7 +293,7 @@ int cpu_ops(int argc, char** argv) {
     std::fflush(stdout);
     rows.push_back(std::move(row));
   }
-  write_results(out, rows, omp_get_max_threads());
+  write_results(out, rows, omp_get_max_threads(), load_before);
   return 0;
 }
 
