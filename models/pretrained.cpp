@@ -63,6 +63,15 @@ PretrainedModel load_pretrained(const std::string& arch, const std::string& weig
     bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
     if (!(options.features_only && head)) used.push_back(entry);
   }
+  // BatchNorm's num_batches_tracked is bookkeeping that converted files (the
+  // TFLite MobileNetV2) and old PyTorch checkpoints lack; torch's BatchNorm
+  // also accepts its absence. The model keeps its own (zero) counters.
+  for (const auto& [name, tensor] : out.model->named_buffers()) {
+    bool counter = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+    bool given = false;
+    for (const auto& entry : used) given = given || entry.first == name;
+    if (counter && !given) used.emplace_back(name, tensor);  // loading a tensor onto itself is a no-op
+  }
   try {
     load_state_dict(*out.model, used, /*strict=*/true);
   } catch (const Error& e) {

@@ -254,7 +254,7 @@ TEST_CASE("feature caching: one training step on cached features equals one thro
   for (size_t i = 0; i < a.size(); ++i) {
     CAPTURE(a[i].first);
     CHECK(a[i].first == b[i].first);
-    CHECK(relative_error(a[i].second, b[i].second) < 1e-5);
+    if (a[i].second.dtype() == DType::F32) CHECK(relative_error(a[i].second, b[i].second) < 1e-5);
   }
   // The head's state dict names are the Transfer's own.
   CHECK(head.state_dict().front().first == "head.2.weight");
