@@ -24,13 +24,13 @@ BENCHMARKS = {
     "digits-frozen-cached": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", f"{DATA}/hand_written_digits", "--channels", "1", "--image-size", "96", "--val-split", "0.2",
-        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "5",
-        "--out", "runs/bench-finetune-digits"],
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-digits"],
     "mnist-frozen-cached": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", "mnist", "--image-size", "32",
-        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "5",
-        "--out", "runs/bench-finetune-mnist-frozen"],
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "10",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-mnist-frozen"],
     "mnist-unfreeze": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", "mnist", "--image-size", "32",
