@@ -11,6 +11,15 @@ int train(int argc, char** argv);
 int models(int argc, char** argv);
 int predict(int argc, char** argv);
 int classify(int argc, char** argv);
+int convert(int argc, char** argv);
+int layers(int argc, char** argv);
+int debug_forward(int argc, char** argv);
 int finetune(int argc, char** argv);
+int extract(int argc, char** argv);
+int index(int argc, char** argv);
+int retrieve(int argc, char** argv);
+int eval_retrieval(int argc, char** argv);
+int bench_retrieval(int argc, char** argv);
+int bench(int argc, char** argv);
 
 }  // namespace nib::apps

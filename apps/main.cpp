@@ -21,12 +21,23 @@ const Command kCommands[] = {
      nib::apps::finetune},
     {"predict", "classify images with a trained run, or evaluate it on a labelled set", nib::apps::predict},
     {"classify", "top-5 ImageNet classes of images with a pretrained network", nib::apps::classify},
+    {"extract", "save one layer's features of a folder of images", nib::apps::extract},
+    {"index", "build or update a searchable index of a folder of images", nib::apps::index},
+    {"retrieve", "the images of an index most similar to query images, as a list and a grid", nib::apps::retrieve},
+    {"eval-retrieval", "precision@k and mAP of an index (leave-one-out or labelled queries)",
+     nib::apps::eval_retrieval},
+    {"bench-retrieval", "time a brute-force top-k search on random features", nib::apps::bench_retrieval},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
+    {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
+    {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
+    {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts
+    {"bench", "benchmarks: CPU kernels, a training step (vs PyTorch), CUDA kernels", nib::apps::bench},
 };
 
 void usage() {
   std::printf("nib — a deep-learning framework in C++20 and CUDA\n\nusage: nib <command> [options]\n\n");
-  for (const Command& c : kCommands) std::printf("  %-16s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands)
+    if (c.summary) std::printf("  %-16s %s\n", c.name, c.summary);
   std::printf("\n`nib <command> --help` describes a command's options.\n");
 }
 

@@ -25,8 +25,9 @@ const char* kHelp = R"(usage: nib predict --run DIR [IMAGE...] [options]
 
 Loads the model trained in DIR (run.json + model.safetensors) and
   - with image files: prints the top classes of each;
-  - with --data SPEC (labelled): prints the accuracy and writes confusion.png
-    and samples.png to --out (default DIR/eval-<data>).
+  - with --data SPEC: writes predictions.csv (Kaggle's ImageId,Label format) and
+    samples.png to --out (default DIR/eval-<data>); on labelled data also prints
+    the accuracy and writes confusion.png.
 
   --run DIR          a run directory written by nib train
   --data SPEC        mnist | IDX directory | digits .csv | class folders
@@ -72,16 +73,26 @@ int predict(int argc, char** argv) {
 
   if (!data_spec.empty()) {
     data::Dataset set = train::load_evaluation_data(data_spec, info.model.image_size, info.model.in_channels);
-    NIB_CHECK(set.labels.defined(), data_spec, " has no labels: classify its images with file arguments instead");
-    const int32_t* p = set.labels.data_as<int32_t>();
-    std::vector<int32_t> labels(p, p + set.labels.numel());
+    std::vector<int32_t> labels = set.label_vector();  // empty for an unlabelled set (Kaggle's test.csv)
     train::Predictions predictions = train::predict(*model, set.images, labels, device);
     std::string dir = out.empty() ? run_dir + "/eval-" + data_spec.substr(data_spec.find_last_of('/') + 1) : out;
     make_dirs(dir);
     train::write_prediction_figures(set, predictions, names, info.model.name + " on " + data_spec, dir);
-    std::printf("accuracy: %.2f%% on %lld images (loss %.4f)\nfigures: %s/confusion.png, %s/samples.png\n",
-                100.0 * predictions.accuracy(), static_cast<long long>(set.size()), predictions.mean_loss,
-                dir.c_str(), dir.c_str());
+    // Every prediction as CSV, in Kaggle's submission format (ImageId from 1).
+    std::string csv = "ImageId,Label\n";
+    for (size_t i = 0; i < predictions.predicted.size(); ++i)
+      csv += std::to_string(i + 1) + "," +
+             (static_cast<size_t>(predictions.predicted[i]) < names.size() ? names[predictions.predicted[i]]
+                                                                          : std::to_string(predictions.predicted[i])) +
+             "\n";
+    write_file_atomic(dir + "/predictions.csv", csv);
+    if (labels.empty())
+      std::printf("%lld images classified (no labels to score against)\n", static_cast<long long>(set.size()));
+    else
+      std::printf("accuracy: %.2f%% on %lld images (loss %.4f)\n", 100.0 * predictions.accuracy(),
+                  static_cast<long long>(set.size()), predictions.mean_loss);
+    std::printf("written: %s/predictions.csv, %s/samples.png%s\n", dir.c_str(), dir.c_str(),
+                labels.empty() ? "" : str(", ", dir, "/confusion.png").c_str());
   }
 
   NoGrad no_grad;

@@ -6,6 +6,8 @@
 //   nib train --model mlp --epochs 10
 //   nib train --resume runs/basic-cnn-mnist     continue an interrupted run
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <omp.h>
 
 #include "apps/commands.h"
@@ -60,6 +62,8 @@ run
   --device cpu|cuda    (default cpu)
   --kernels SPEC       implementation choice, e.g. reference or conv2d=library
   --threads N          CPU threads (default: all cores)
+  --stop-after N       stop after N epochs of this run, as if interrupted
+                       (continue later with --resume)
   --quiet              no progress bars
 )";
 
@@ -87,29 +91,47 @@ int train(int argc, char** argv) {
   train::RunInfo previous;
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
 
+  // Every setting as text: from the command line, else (with --resume) from
+  // the run being continued, else the default. run.json keeps them all.
+  std::map<std::string, std::string> settings;
+  auto setting = [&](const std::string& name, const std::string& fallback) {
+    std::string value = args.get(name, "");
+    if (args.has(name)) return settings[name] = value;
+    auto it = previous.settings.find(name);
+    return settings[name] = it != previous.settings.end() ? it->second : fallback;
+  };
+  auto number = [&](const std::string& name, const std::string& fallback) {
+    std::string text = setting(name, fallback);
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    NIB_CHECK(end && *end == '\0' && !text.empty(), "--", name, " expects a number, got '", text, "'");
+    return v;
+  };
+
   train::DataOptions data_options;
-  data_options.spec = resume_dir.empty() ? args.get("data", "mnist") : previous.data;
-  data_options.image_size = args.get_int("image-size", resume_dir.empty() ? 0 : previous.model.image_size);
-  data_options.channels = args.get_int("channels", resume_dir.empty() ? 0 : previous.model.in_channels);
-  data_options.val_split = args.get_double("val-split", 0.1);
-  data_options.seed = static_cast<uint64_t>(args.get_int("seed", 1));
-  data_options.limit = args.get_int("limit", 0);
+  data_options.spec = setting("data", "mnist");
+  data_options.image_size = static_cast<int64_t>(number("image-size", "0"));
+  data_options.channels = static_cast<int64_t>(number("channels", "0"));
+  data_options.val_split = number("val-split", "0.1");
+  data_options.seed = static_cast<uint64_t>(number("seed", "1"));
+  data_options.limit = static_cast<int64_t>(number("limit", "0"));
 
   train::TrainConfig config;
-  config.epochs = args.get_int("epochs", 6);
-  config.batch_size = args.get_int("batch-size", 64);
-  config.label_smoothing = static_cast<float>(args.get_double("label-smoothing", 0.0));
+  config.epochs = static_cast<int64_t>(number("epochs", "6"));
+  config.batch_size = static_cast<int64_t>(number("batch-size", "64"));
+  config.label_smoothing = static_cast<float>(number("label-smoothing", "0"));
   config.seed = data_options.seed;
   config.device = parse_device(args.get("device", "cpu"));
   config.quiet = args.flag("quiet");
-  std::string model_name = args.get("model", "basic-cnn");
-  std::string model_options = args.get("model-options", "");
-  std::string optimizer_name = args.get("optimizer", "adam");
-  double lr = args.get_double("lr", 0.002);
-  std::string schedule_spec = args.get("schedule", "onecycle");
-  double momentum = args.get_double("momentum", 0.9);
-  double weight_decay = args.get_double("weight-decay", optimizer_name == "adamw" ? 0.01 : 0.0);
-  std::string augment_spec = args.get("augment", "none");
+  int64_t stop_after = args.get_int("stop-after", 0);
+  std::string model_name = setting("model", "basic-cnn");
+  std::string model_options = setting("model-options", "");
+  std::string optimizer_name = setting("optimizer", "adam");
+  double lr = number("lr", "0.002");
+  std::string schedule_spec = setting("schedule", "onecycle");
+  double momentum = number("momentum", "0.9");
+  double weight_decay = number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
+  std::string augment_spec = setting("augment", "none");
   std::string out = args.get("out", "");
   configure_runtime(args);
   args.finish();
@@ -134,6 +156,7 @@ int train(int argc, char** argv) {
     info.data = data_options.spec;
     info.command = command_line(argc, argv);
   }
+  info.settings = settings;
   manual_seed(config.seed);
   ModulePtr model = models::build_model(info.model);
   model->to(config.device);
@@ -146,8 +169,9 @@ int train(int argc, char** argv) {
                     : !out.empty()      ? out
                                         : train::fresh_run_dir("runs/" + info.model.name + "-" + data_name(info.data));
   make_dirs(dir);
-  if (resume_dir.empty()) train::save_run_info(dir, info);
+  train::save_run_info(dir, info);  // on --resume too: --epochs may have grown
   config.checkpoint_path = dir + "/checkpoint.safetensors";
+  config.stop_after = stop_after;
   std::printf("run     %s\n\n", dir.c_str());
 
   // ---- Optimisation -------------------------------------------------------------
@@ -180,7 +204,7 @@ int train(int argc, char** argv) {
               static_cast<long long>(final_set.size()),
               data.has_test() ? "" : " — this data has no separate test set");
   std::printf("reports: %s/{history,confusion,samples}.png, metrics.csv, summary.json\n", dir.c_str());
-  return history.interrupted ? 130 : 0;
+  return train::interrupt_requested() ? 130 : 0;
 }
 
 }  // namespace nib::apps

@@ -1,5 +1,7 @@
 #include "layers/state_dict.h"
 
+#include <algorithm>
+
 #include <set>
 #include <unordered_map>
 
@@ -25,6 +27,10 @@ LoadReport load_state_dict(Module& module, const NamedTensors& tensors, bool str
     known.insert(name);
     auto it = given.find(name);
     if (it == given.end()) {
+      // Like PyTorch's BatchNorm, accept a checkpoint without the step counter
+      // (older and converted checkpoints lack it): it only counts training
+      // steps, so the model keeps its own.
+      if (name == "num_batches_tracked" || name.ends_with(".num_batches_tracked")) continue;
       report.missing.push_back(name);
       if (strict) problems.push_back(name + ": missing");
       continue;
@@ -45,8 +51,11 @@ LoadReport load_state_dict(Module& module, const NamedTensors& tensors, bool str
 
   if (!problems.empty()) {
     std::string message = str("load_state_dict: ", problems.size(), problems.size() == 1 ? " tensor does" : " tensors do",
-                              " not fit the model:");
-    for (const std::string& p : problems) message += "\n  " + p;
+                              " not fit the model: ");
+    // One line, as every nib error: the first few problems, then a count.
+    const size_t shown = std::min<size_t>(problems.size(), 6);
+    for (size_t i = 0; i < shown; ++i) message += (i ? "; " : "") + problems[i];
+    if (problems.size() > shown) message += str("; and ", problems.size() - shown, " more");
     fail(message);
   }
 

@@ -25,7 +25,8 @@ struct LoadReport {
 // converting its dtype to the model's (float16/bfloat16/float64 -> float32,
 // int32 -> int64 for num_batches_tracked, ...).
 //
-// Shape mismatches always throw; missing and unexpected names throw when
+// A missing BatchNorm "num_batches_tracked" is accepted, as PyTorch accepts
+// it (the counter keeps its value). Shape mismatches always throw; missing and unexpected names throw when
 // strict (as PyTorch's load_state_dict(strict=True)) and are reported
 // otherwise. The error lists EVERY offending tensor, one per line:
 //   features.0.weight: shape [32, 1, 5, 5] given, [16, 1, 5, 5] in the model

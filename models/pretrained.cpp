@@ -1,5 +1,7 @@
 #include "models/pretrained.h"
 
+#include <set>
+
 #include "layers/state_dict.h"
 #include "tensor/safetensors.h"
 #include "tensor/torch_checkpoint.h"
@@ -34,15 +36,26 @@ NamedTensors read_weights(const std::string& path, std::map<std::string, std::st
 
 PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
                                 const PretrainedOptions& options) {
+  std::map<std::string, std::string> metadata;
+  NamedTensors weights = read_weights(weights_path, &metadata);
+  try {
+    return build_pretrained(arch, weights, metadata, options);
+  } catch (const Error& e) {
+    fail(weights_path, ": ", e.what());
+  }
+}
+
+PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& weights,
+                                 const std::map<std::string, std::string>& metadata,
+                                 const PretrainedOptions& options) {
   PretrainedModel out;
-  NamedTensors weights = read_weights(weights_path, &out.metadata);
+  out.metadata = metadata;
   auto meta = [&](const char* key) {
     auto it = out.metadata.find(key);
     return it == out.metadata.end() ? std::string() : it->second;
   };
   std::string file_arch = meta("arch");
-  NIB_CHECK(file_arch.empty() || file_arch == arch, weights_path, ": these weights are for ", file_arch, ", not ",
-            arch);
+  NIB_CHECK(file_arch.empty() || file_arch == arch, "these weights are for ", file_arch, ", not ", arch);
 
   out.spec.name = arch;
   out.spec.in_channels = 3;
@@ -53,6 +66,7 @@ PretrainedModel load_pretrained(const std::string& arch, const std::string& weig
   std::string padding = !options.padding.empty() ? options.padding : !meta("padding").empty() ? meta("padding") : "torch";
   out.spec.options["padding"] = padding;
   if (options.features_only) out.spec.options["features_only"] = "true";
+  if (!meta("width").empty()) out.spec.options["width"] = meta("width");  // reduced-width test fixtures
   out.preprocess = parse_preprocess(!options.preprocess.empty() ? options.preprocess
                                     : !meta("preprocess").empty() ? meta("preprocess")
                                                                   : "torch");
@@ -63,19 +77,19 @@ PretrainedModel load_pretrained(const std::string& arch, const std::string& weig
     bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
     if (!(options.features_only && head)) used.push_back(entry);
   }
-  // BatchNorm's num_batches_tracked is bookkeeping that converted files (the
-  // TFLite MobileNetV2) and old PyTorch checkpoints lack; torch's BatchNorm
-  // also accepts its absence. The model keeps its own (zero) counters.
-  for (const auto& [name, tensor] : out.model->named_buffers()) {
-    bool counter = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
-    bool given = false;
-    for (const auto& entry : used) given = given || entry.first == name;
-    if (counter && !given) used.emplace_back(name, tensor);  // loading a tensor onto itself is a no-op
+  // Converted checkpoints (and PyTorch's before 0.4.1) have no BatchNorm
+  // num_batches_tracked counters; PyTorch loads them as 0, and so does nib.
+  std::set<std::string> given;
+  for (const auto& entry : used) given.insert(entry.first);
+  for (const auto& [name, tensor] : out.model->state_dict()) {
+    const std::string suffix = "num_batches_tracked";
+    bool counter = name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (counter && !given.count(name)) used.emplace_back(name, Tensor::zeros(tensor.shape(), kCPU, tensor.dtype()));
   }
   try {
     load_state_dict(*out.model, used, /*strict=*/true);
   } catch (const Error& e) {
-    fail(weights_path, ": does not fit ", arch, ": ", e.what());
+    fail("does not fit ", arch, ": ", e.what());
   }
   out.model->eval();
   return out;

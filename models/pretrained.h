@@ -36,6 +36,14 @@ struct PretrainedModel {
 PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
                                 const PretrainedOptions& options);
 
+// The same from tensors already read (nib convert checks a checkpoint before
+// writing it): `arch` sized for the weights (classes from the head's shape),
+// the weights loaded strictly, in eval mode. Errors list every tensor that
+// does not fit.
+PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& weights,
+                                 const std::map<std::string, std::string>& metadata,
+                                 const PretrainedOptions& options);
+
 // Reads a weights file: .safetensors (with its metadata) or a PyTorch .pth/.pt.
 NamedTensors read_weights(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 

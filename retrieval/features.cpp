@@ -11,6 +11,7 @@
 #include "tensor/autograd.h"
 #include "train/run_dir.h"
 #include "util/image.h"
+#include "util/json.h"
 #include "util/image_resample.h"
 #include "util/progress.h"
 
@@ -36,12 +37,18 @@ Tensor conform(const Tensor& chw, int64_t channels, int64_t size) {
 FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(options) {
   const std::string& name = options.model;
   NIB_CHECK(!name.empty(), "feature extraction needs --model (mobilenet_v2, vgg16, resnet18, pixels or a run directory)");
-  description_["model"] = name;
+  NIB_CHECK(options.batch_size >= 1, "feature extraction: --batch-size must be at least 1");
+  NIB_CHECK(options.center_crop > 0 && options.center_crop <= 1, "feature extraction: --center-crop ",
+            options.center_crop, " is not in (0, 1]");
+  std::string model_name = name;
   if (name == "pixels") {
     image_size_ = options.image_size > 0 ? options.image_size : 32;
-    channels_ = 3;
+    channels_ = options.channels > 0 ? options.channels : 3;
+    NIB_CHECK(channels_ == 1 || channels_ == 3, "pixels: --channels must be 1 or 3");
     layer_ = "pixels";
   } else if (std::filesystem::exists(name + "/run.json")) {
+    // A run of nib train: its own model, input size and channels.
+    model_name = std::filesystem::absolute(name).lexically_normal().string();
     train::RunInfo info = train::load_run_info(name);
     model_ = models::build_model(info.model);
     load_module(*model_, name + "/model.safetensors");
@@ -51,7 +58,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     NIB_CHECK(options.image_size == 0 || options.image_size == image_size_, name, " was trained on ", image_size_,
               "x", image_size_, " images; --image-size ", options.image_size, " does not fit it");
     // Default: the input of the last layer (the penultimate features).
-    if (auto* seq = dynamic_cast<Sequential*>(model_.get()); seq && seq->size() >= 2 && options.layer.empty())
+    if (auto* seq = dynamic_cast<Sequential*>(model_.get()); seq && seq->size() >= 2)
       layer_ = seq->children()[seq->size() - 2].first;
   } else {
     NIB_CHECK(!options.weights.empty(), "--model ", name, " needs --weights (or give a run directory of nib train)");
@@ -64,29 +71,34 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     preprocess_ = net.preprocess;
     image_size_ = p.image_size;
     channels_ = 3;
-    description_["weights"] = std::filesystem::path(options.weights).filename().string();
-    description_["padding"] = net.spec.options["padding"];
-    if (options.layer.empty()) {
-      if (name == "vgg16") {
-        layer_ = "features";  // conv5 feature map, global-average-pooled to 512-d
-        pool_after_ = true;
-      } else {
-        layer_ = "avgpool";
-      }
-    }
+    padding_ = net.spec.options["padding"];
+    weights_ = std::filesystem::absolute(options.weights).lexically_normal().string();
+    // Default: the global-average-pooled last feature map (1280-d MobileNetV2,
+    // 512-d ResNet-18); VGG16 has no such layer, so its conv5 map is pooled here.
+    layer_ = name == "vgg16" ? "features" : "avgpool";
+    global_pool_ = name == "vgg16";
   }
-  if (!options.layer.empty()) layer_ = options.layer;
+  if (!options.layer.empty()) {  // a layer asked for by name is taken as it is, unless pooling is asked for too
+    layer_ = options.layer;
+    global_pool_ = false;
+  }
+  global_pool_ = global_pool_ || options.global_pool;
   if (model_) {
     model_->to(options.device);
     model_->eval();
     hooked_ = model_->find(layer_);
-    NIB_CHECK(hooked_, "no layer '", layer_, "' in ", name, " (`nib layers --model ", name, "` lists them)");
+    NIB_CHECK(hooked_, "no layer '", layer_, "' in ", name, " (`nib extract --model ", name,
+              " --list-layers` lists them)");
   }
-  description_["layer"] = pool_after_ ? layer_ + "+gap" : layer_;
+  description_["model"] = model_name;
+  if (!weights_.empty()) description_["weights"] = weights_;
+  if (!padding_.empty()) description_["padding"] = padding_;
+  description_["layer"] = layer_;
+  description_["global_pool"] = global_pool_ ? "true" : "false";
   description_["preprocess"] = models::preprocess_name(preprocess_);
   description_["image_size"] = std::to_string(image_size_);
   description_["channels"] = std::to_string(channels_);
-  description_["center_crop"] = std::to_string(options.center_crop);
+  description_["center_crop"] = json::dump(json::Value(options.center_crop), -1);
   description_["l2_normalize"] = options.l2_normalize ? "true" : "false";
 }
 
@@ -100,10 +112,14 @@ Tensor FeatureExtractor::features_of_batch(const Tensor& batch) {
     hooked_->set_output_hook([&](const Tensor& y) { captured = y; });
     (*model_)(models::preprocess(batch.to(options_.device), preprocess_));
     hooked_->set_output_hook(nullptr);
-    if (pool_after_ && captured.dim() == 4) captured = ops::global_avg_pool(captured);
-    out = captured.flatten(1).cpu();
+    NIB_CHECK(captured.defined(), "layer '", layer_, "' was not called by the model's forward pass");
+    if (global_pool_ && captured.dim() == 4) captured = ops::global_avg_pool(captured);
+    out = captured.cpu();
   }
-  return options_.l2_normalize ? l2_normalize_rows(out) : out.clone();
+  Shape shape = out.shape();
+  Tensor rows = out.flatten(1);
+  rows = options_.l2_normalize ? l2_normalize_rows(rows) : rows.clone();
+  return options_.keep_shape ? rows.reshape(shape) : rows;
 }
 
 Tensor FeatureExtractor::extract_files(const std::vector<std::string>& paths, bool progress) {
@@ -124,21 +140,12 @@ Tensor FeatureExtractor::extract_files(const std::vector<std::string>& paths, bo
     if (progress) bar.update(b + 1, static_cast<int64_t>(end), {});
   }
   if (progress) bar.finish({}, static_cast<int64_t>(paths.size()));
-  Tensor features = ops::concat(parts, 0);
-  description_["dim"] = std::to_string(features.size(1));
-  return features;
+  return ops::concat(parts, 0);
 }
 
 Tensor FeatureExtractor::extract_images(const Tensor& images, bool progress) {
   NIB_CHECK(images.dim() == 4, "feature extraction: expected images [N, C, H, W], got ", images.shape());
   int64_t n = images.size(0);
-  // Pixels of in-memory data (MNIST) keep their own channels and size unless asked otherwise.
-  if (!model_ && options_.image_size == 0) {
-    channels_ = images.size(1);
-    image_size_ = images.size(2);
-    description_["image_size"] = std::to_string(image_size_);
-    description_["channels"] = std::to_string(channels_);
-  }
   std::vector<Tensor> parts;
   int64_t batches = (n + options_.batch_size - 1) / options_.batch_size;
   ProgressBar bar(batches, "Extracting");
@@ -157,12 +164,50 @@ Tensor FeatureExtractor::extract_images(const Tensor& images, bool progress) {
     if (progress) bar.update(b + 1, end, {});
   }
   if (progress) bar.finish({}, n);
-  Tensor features = ops::concat(parts, 0);
-  description_["dim"] = std::to_string(features.size(1));
-  return features;
+  return ops::concat(parts, 0);
 }
 
 std::map<std::string, std::string> FeatureExtractor::describe() const { return description_; }
+
+std::vector<std::string> FeatureExtractor::layers() {
+  NIB_CHECK(model_, "--model pixels has no layers");
+  return describe_layers(*model_, channels_, image_size_);
+}
+
+ExtractorOptions extractor_options(const std::map<std::string, std::string>& description) {
+  auto get = [&](const std::string& key) -> std::string {
+    auto it = description.find(key);
+    NIB_CHECK(it != description.end(), "the feature extractor's description has no '", key,
+              "' (made by another version of nib?)");
+    return it->second;
+  };
+  auto optional = [&](const std::string& key) {
+    auto it = description.find(key);
+    return it == description.end() ? std::string() : it->second;
+  };
+  ExtractorOptions options;
+  options.model = get("model");
+  options.weights = optional("weights");
+  options.padding = optional("padding");
+  options.layer = get("layer");
+  options.global_pool = get("global_pool") == "true";
+  options.preprocess = get("preprocess");
+  auto number = [&](const std::string& key) {
+    std::string text = get(key);
+    try {
+      return std::stod(text);
+    } catch (const std::exception&) {
+      fail("the feature extractor's ", key, " '", text, "' is not a number");
+    }
+  };
+  options.image_size = static_cast<int64_t>(number("image_size"));
+  options.channels = options.model == "pixels" ? static_cast<int64_t>(number("channels")) : 0;
+  options.center_crop = number("center_crop");
+  options.l2_normalize = get("l2_normalize") == "true";
+  // A run directory knows its own preprocessing; the flag is for pretrained weights.
+  if (options.weights.empty()) options.preprocess.clear();
+  return options;
+}
 
 std::vector<std::string> describe_layers(Module& model, int64_t channels, int64_t image_size) {
   std::vector<std::pair<std::string, Module*>> modules = model.named_modules();

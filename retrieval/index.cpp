@@ -1,8 +1,10 @@
 #include "retrieval/index.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
+#include "retrieval/image_source.h"
 #include "tensor/safetensors.h"
 #include "util/json.h"
 
@@ -28,6 +30,7 @@ json::Value int_list(const std::vector<int64_t>& items) {
 
 std::string ImageIndex::full_path(int64_t i) const {
   if (root.empty()) return paths.at(i);
+  if (is_data_set_spec(root)) return root + "#" + paths.at(i);
   return (fs::path(root) / paths.at(i)).string();
 }
 
@@ -58,14 +61,21 @@ ImageIndex ImageIndex::load(const std::string& path) {
             ": not a nib index (no format=nib-index-1 in its metadata)");
   ImageIndex index;
   index.root = meta["root"];
+  // Each list is parsed into a named value first: iterating over
+  // parse(...).as_array() directly would iterate over a destroyed temporary.
+  auto list = [&](const std::string& key) {
+    NIB_CHECK(meta.count(key), path, ": the index metadata has no '", key, "'");
+    return json::parse(meta[key], path + " " + key);
+  };
   try {
-    for (const auto& v : json::parse(meta["paths"], path + " paths").as_array()) index.paths.push_back(v.as_string());
-    for (const auto& v : json::parse(meta["class_names"], path + " class_names").as_array())
-      index.class_names.push_back(v.as_string());
-    if (meta.count("file_sizes"))
-      for (const auto& v : json::parse(meta["file_sizes"], path).as_array()) index.file_sizes.push_back(v.as_int());
-    if (meta.count("file_times"))
-      for (const auto& v : json::parse(meta["file_times"], path).as_array()) index.file_times.push_back(v.as_int());
+    json::Value paths = list("paths"), class_names = list("class_names");
+    for (const auto& v : paths.as_array()) index.paths.push_back(v.as_string());
+    for (const auto& v : class_names.as_array()) index.class_names.push_back(v.as_string());
+    if (meta.count("file_sizes") && meta.count("file_times")) {
+      json::Value sizes = list("file_sizes"), times = list("file_times");
+      for (const auto& v : sizes.as_array()) index.file_sizes.push_back(v.as_int());
+      for (const auto& v : times.as_array()) index.file_times.push_back(v.as_int());
+    }
   } catch (const Error& e) {
     fail(path, ": corrupt index metadata: ", e.what());
   }
@@ -105,7 +115,9 @@ std::vector<FoundImage> find_images(const std::string& root) {
     image.relative_path = relative.generic_string();
     if (relative.has_parent_path()) image.class_name = relative.begin()->string();
     image.size = static_cast<int64_t>(entry.file_size());
-    image.time = static_cast<int64_t>(entry.last_write_time().time_since_epoch().count());
+    // Microseconds: exact in the JSON metadata (whole numbers below 2^53), fine enough to see an edit.
+    image.time = std::chrono::duration_cast<std::chrono::microseconds>(entry.last_write_time().time_since_epoch())
+                     .count();
     found.push_back(image);
   }
   std::sort(found.begin(), found.end(),

@@ -28,7 +28,7 @@ struct ImageIndex {
 
   int64_t size() const { return features.defined() ? features.size(0) : 0; }
   bool labelled() const { return !labels.empty(); }
-  std::string full_path(int64_t i) const;
+  std::string full_path(int64_t i) const;  // root/path, or "mnist:train#17" for data sets
 
   // Written atomically: a failed update never destroys a valid index.
   void save(const std::string& path) const;

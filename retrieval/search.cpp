@@ -19,10 +19,13 @@ const char* metric_name(Metric metric) { return metric == Metric::Cosine ? "cosi
 
 namespace {
 
+// |x_r|² of every row, accumulated in double so long rows stay exact to float precision.
 std::vector<float> row_norms_squared(const Tensor& x) {
-  std::vector<float> v = x.to_vector();
+  Tensor host = x.cpu();
+  const float* v = host.data();
   int64_t rows = x.size(0), d = x.size(1);
   std::vector<float> out(static_cast<size_t>(rows));
+#pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     double s = 0;
     for (int64_t j = 0; j < d; ++j) s += static_cast<double>(v[r * d + j]) * v[r * d + j];
@@ -38,15 +41,16 @@ void check_inputs(const Tensor& queries, const Tensor& database) {
             "-d features but the database has ", database.size(1), "-d features (built with another model or layer?)");
 }
 
-}  // namespace
-
-Tensor distances(const Tensor& queries, const Tensor& database, Metric metric) {
-  check_inputs(queries, database);
+// distances() with the database's norms computed once by the caller.
+Tensor distances_given_norms(const Tensor& queries, const Tensor& database, const std::vector<float>& xn,
+                             Metric metric) {
   NoGrad no_grad;
   // q·x for every pair: one GEMM, Q [q, d] · Xᵀ.
-  std::vector<float> dots = ops::linear(queries, database.to(queries.device()), Tensor()).to_vector();
-  std::vector<float> qn = row_norms_squared(queries), xn = row_norms_squared(database);
+  Tensor result = ops::linear(queries, database.to(queries.device()), Tensor()).cpu();
+  float* dots = result.data();
+  std::vector<float> qn = row_norms_squared(queries);
   int64_t q = queries.size(0), n = database.size(0);
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < q; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       float& d = dots[i * n + j];
@@ -58,7 +62,14 @@ Tensor distances(const Tensor& queries, const Tensor& database, Metric metric) {
       }
     }
   }
-  return Tensor::from_vector(dots, {q, n});
+  return result;
+}
+
+}  // namespace
+
+Tensor distances(const Tensor& queries, const Tensor& database, Metric metric) {
+  check_inputs(queries, database);
+  return distances_given_norms(queries, database, row_norms_squared(database), metric);
 }
 
 std::vector<std::vector<Neighbour>> search(const Tensor& queries, const Tensor& database, int64_t k, Metric metric,
@@ -75,11 +86,13 @@ std::vector<std::vector<Neighbour>> search(const Tensor& queries, const Tensor& 
   // The GEMM form loses precision to cancellation when two vectors are close
   // (a query found in the database comes out at ~1e-3 instead of 0), so the k
   // winners' distances are recomputed directly in double precision.
-  std::vector<float> qv = queries.to_vector(), xv = database.to_vector();
+  Tensor host_queries = queries.cpu(), host_database = database.cpu();
+  const float* qv = host_queries.data();
+  const float* xv = host_database.data();
   const int64_t dim = queries.size(1);
   auto exact = [&](int64_t i, int64_t j) {
-    const float* a = qv.data() + i * dim;
-    const float* b = xv.data() + j * dim;
+    const float* a = qv + i * dim;
+    const float* b = xv + j * dim;
     double dot = 0, na = 0, nb = 0, sq = 0;
     for (int64_t t = 0; t < dim; ++t) {
       double x = a[t], y = b[t];
@@ -89,10 +102,11 @@ std::vector<std::vector<Neighbour>> search(const Tensor& queries, const Tensor& 
     return na > 0 && nb > 0 ? static_cast<float>(1.0 - dot / std::sqrt(na * nb)) : 1.0f;
   };
 
+  std::vector<float> database_norms = row_norms_squared(database);
   std::vector<std::vector<Neighbour>> results(static_cast<size_t>(q));
   for (int64_t begin = 0; begin < q; begin += block) {
     int64_t end = std::min(q, begin + block);
-    Tensor d = distances(queries.slice_rows(begin, end), database, metric);
+    Tensor d = distances_given_norms(queries.slice_rows(begin, end), database, database_norms, metric);
     const float* dist = d.data();
 #pragma omp parallel for schedule(dynamic)
     for (int64_t i = begin; i < end; ++i) {

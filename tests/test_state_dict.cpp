@@ -113,14 +113,13 @@ TEST_CASE("state_dict: one error names every tensor that does not fit, and nothi
 
   std::string message = error_of([&] { load_state_dict(*model, values); });
   INFO(message);
-  CHECK(message.find("load_state_dict: 9 tensors do not fit the model:") == 0);
-  CHECK(message.find("\n  0.weight: shape [8, 1, 3, 3] given, [4, 1, 3, 3] in the model") != std::string::npos);
-  CHECK(message.find("\n  0.bias: missing") != std::string::npos);
+  CHECK(message.find("load_state_dict: 9 tensors do not fit the model: ") == 0);
+  CHECK(message.find('\n') == std::string::npos);  // one line, the first six problems, then a count
+  CHECK(message.find("0.weight: shape [8, 1, 3, 3] given, [4, 1, 3, 3] in the model; ") != std::string::npos);
+  CHECK(message.find("0.bias: missing; ") != std::string::npos);
   for (const char* name : {"1.weight", "1.bias", "1.running_mean", "1.running_var"})
-    CHECK(message.find(str("\n  ", name, ": shape [8] given, [4] in the model")) != std::string::npos);
-  CHECK(message.find("\n  4.weight: shape [5, 128] given, [3, 64] in the model") != std::string::npos);
-  CHECK(message.find("\n  4.bias: shape [5] given, [3] in the model") != std::string::npos);
-  CHECK(message.find("\n  head.weight: unexpected") != std::string::npos);
+    CHECK(message.find(str(name, ": shape [8] given, [4] in the model")) != std::string::npos);
+  CHECK(message.find("; and 3 more") != std::string::npos);  // 4.weight, 4.bias, head.weight
   CHECK(message.find("num_batches_tracked") == std::string::npos);  // it fits
 
   NamedTensors after = model->state_dict();
@@ -132,12 +131,12 @@ TEST_CASE("state_dict: non-strict loading reports missing and unexpected names b
   NamedTensors values = {{"4.weight", Tensor::full({3, 64}, 0.5f)}, {"extra", Tensor::ones({1})}};
   LoadReport report = load_state_dict(*model, values, /*strict=*/false);
   CHECK(report.unexpected == std::vector<std::string>{"extra"});
-  CHECK(report.missing.size() == 8);
+  CHECK(report.missing.size() == 7);  // all but 4.weight, and num_batches_tracked (optional, as in PyTorch)
   CHECK(static_cast<Linear&>((*model)[4]).weight.to_vector()[7] == 0.5f);
 
   NamedTensors wrong = {{"4.bias", Tensor::ones({4})}};
   CHECK_THROWS_WITH_AS(load_state_dict(*model, wrong, false),
-                       "load_state_dict: 1 tensor does not fit the model:\n  4.bias: shape [4] given, [3] in the model",
+                       "load_state_dict: 1 tensor does not fit the model: 4.bias: shape [4] given, [3] in the model",
                        Error);
   NamedTensors twice = {{"4.bias", Tensor::ones({3})}, {"4.bias", Tensor::ones({3})}};
   CHECK_THROWS_WITH_AS(load_state_dict(*model, twice, false), doctest::Contains("4.bias: given twice"), Error);

@@ -63,13 +63,13 @@ void write_prediction_figures(const data::Dataset& set, const Predictions& predi
     int64_t k = predictions.classes;
     viz::ConfusionMatrix matrix = viz::ConfusionMatrix::from_flat(predictions.confusion(), k);
     for (int64_t c = 0; c < k; ++c) matrix.class_names.push_back(name_of(static_cast<int32_t>(c)));
-    matrix.title = title + " — accuracy " + percent(predictions.accuracy());
+    matrix.title = title + " - accuracy " + percent(predictions.accuracy());
     viz::plot_confusion_matrix(matrix, dir + "/confusion.png");
   }
 
   viz::ImageGrid grid;
-  grid.title = predictions.labels.empty() ? title + " — sample predictions"
-                                          : title + " — sample predictions (mistakes first, in red)";
+  grid.title = predictions.labels.empty() ? title + " - sample predictions"
+                                          : title + " - sample predictions (mistakes first, in red)";
   grid.columns = 8;
   Tensor images = set.images.cpu();
   for (int64_t i : pick_samples(predictions, 32)) {

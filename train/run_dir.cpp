@@ -20,6 +20,9 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   v["data"] = info.data;
   v["preprocess"] = info.preprocess;
   v["command"] = info.command;
+  json::Value settings = json::Value::object();
+  for (const auto& [key, value] : info.settings) settings[key] = value;
+  v["settings"] = settings;
   if (!info.pretrained.empty()) v["pretrained"] = info.pretrained;
   write_file_atomic(dir + "/run.json", json::dump(v, 2) + "\n");
 }
@@ -39,6 +42,8 @@ RunInfo load_run_info(const std::string& dir) {
     info.data = v.at("data").as_string();
     if (const json::Value* p = v.find("preprocess")) info.preprocess = p->as_string();
     if (const json::Value* c = v.find("command")) info.command = c->as_string();
+    if (const json::Value* s = v.find("settings"))
+      for (const auto& [key, value] : s->as_object()) info.settings[key] = value.as_string();
     if (const json::Value* w = v.find("pretrained")) info.pretrained = w->as_string();
   } catch (const Error& e) {
     fail(path, ": ", e.what());

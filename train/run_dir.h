@@ -12,6 +12,7 @@
 //     summary.json          the final numbers
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct RunInfo {
   std::vector<std::string> class_names;
   std::string data;     // what it was trained on, as given to --data
   std::string command;  // the command line, for the record
+  // The training settings (option name -> value as text), so --resume
+  // continues with the same ones.
+  std::map<std::string, std::string> settings;
   // How images in [0, 1] are transformed before the model (models/preprocess.h).
   std::string preprocess = "none";
   // nib finetune: the pretrained weights the base started from, for the record

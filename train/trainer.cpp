@@ -155,6 +155,7 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
   std::vector<int32_t> val_labels = labels_of(setup.validation);
   InterruptGuard guard;
   const int64_t steps_per_epoch = setup.train_loader.batches_per_epoch();
+  int64_t epochs_this_run = 0;
   // The schedule sets group 0's lr; other groups (a fine-tuned base at a
   // smaller lr) keep the ratio they started with, as optim::Scheduler does.
   std::vector<double> group_scale;
@@ -221,6 +222,13 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
 
     if (!config.checkpoint_path.empty()) save_checkpoint(config.checkpoint_path, model, setup.optimizer, history);
     if (on_epoch) on_epoch(history);
+    if (config.stop_after > 0 && ++epochs_this_run >= config.stop_after && epoch + 1 < config.epochs) {
+      history.interrupted = true;
+      if (!config.quiet)
+        std::printf("Stopping after %lld epoch(s) as asked (--stop-after); continue with --resume\n",
+                    static_cast<long long>(epochs_this_run));
+      break;
+    }
   }
   model.eval();
   return history;

@@ -32,6 +32,7 @@ struct TrainConfig {
   std::string checkpoint_path;  // "" = no checkpoints
   int64_t eval_batch_size = 500;
   bool quiet = false;           // no progress bars (tests)
+  int64_t stop_after = 0;       // > 0: stop after this many epochs in this process, as if interrupted
 };
 
 struct EpochRecord {

@@ -1,0 +1,61 @@
+#include "bench/bench_common.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <vector>
+
+namespace nib::bench {
+
+Timing time_median(const std::function<void()>& call, double budget_s, int min_repeats, int max_repeats) {
+  using Clock = std::chrono::steady_clock;
+  call();  // warm-up, not timed
+  std::vector<double> seconds;
+  const auto start = Clock::now();
+  while (static_cast<int>(seconds.size()) < max_repeats) {
+    const auto t0 = Clock::now();
+    call();
+    const auto t1 = Clock::now();
+    seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
+    const double elapsed = std::chrono::duration<double>(t1 - start).count();
+    if (static_cast<int>(seconds.size()) >= min_repeats && elapsed >= budget_s) break;
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const size_t n = seconds.size();
+  const double median = n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
+  return {median, static_cast<int>(n)};
+}
+
+std::string cpu_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model;
+  int cpus = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("processor", 0) == 0) ++cpus;
+    if (model.empty() && line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) model = line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  if (model.empty()) return "unknown CPU";
+  return model + ", " + std::to_string(cpus) + " logical CPU" + (cpus == 1 ? "" : "s");
+}
+
+int logical_cpus() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  int cpus = 0;
+  while (std::getline(in, line))
+    if (line.rfind("processor", 0) == 0) ++cpus;
+  return cpus;
+}
+
+std::string today() {
+  std::time_t now = std::time(nullptr);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", std::localtime(&now));
+  return buf;
+}
+
+}  // namespace nib::bench

@@ -1,0 +1,284 @@
+// `nib bench cpu` (see cpu_ops.h). Kernels are called directly, not through
+// the ops, so the numbers are the kernels' own: no shape checks, no
+// allocation of outputs, no autograd bookkeeping.
+#include "bench/cpu_ops.h"
+
+#include <omp.h>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "kernels/batchnorm.h"
+#include "kernels/conv2d.h"
+#include "kernels/gemm.h"
+#include "kernels/pool.h"
+#include "kernels/softmax.h"
+#include "util/args.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/json.h"
+
+namespace nib::bench {
+
+namespace {
+
+namespace ref = kernels::reference;
+namespace fast = kernels::fast;
+
+// Random inputs: the values do not change the speed of these kernels, but
+// they must be finite and not all equal (max pool would always pick the first).
+std::vector<float> random_buffer(size_t n, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = normal(gen);
+  return v;
+}
+
+// One line of the table: the same work done by both implementations.
+struct Case {
+  std::string op, shape, pass;
+  double flops = 0;  // > 0: compute-bound, report GFLOP/s
+  double bytes = 0;  // otherwise: memory-bound, report GB/s
+  std::function<void()> reference, fast;
+};
+
+struct Row {
+  Case c;
+  Timing reference, fast;  // reference.repeats == 0: skipped
+};
+
+std::string dims(std::initializer_list<int64_t> values) {
+  std::string out;
+  for (int64_t v : values) out += (out.empty() ? "" : "x") + std::to_string(v);
+  return out;
+}
+
+// ---- The cases ------------------------------------------------------------------
+
+void add_gemm(std::vector<Case>& cases, int64_t n) {
+  auto a = std::make_shared<std::vector<float>>(random_buffer(n * n, 1));
+  auto b = std::make_shared<std::vector<float>>(random_buffer(n * n, 2));
+  auto c = std::make_shared<std::vector<float>>(n * n);
+  auto run = [=](kernels::GemmFn* gemm) {
+    return [=] { gemm(false, false, n, n, n, 1.0f, a->data(), n, b->data(), n, 0.0f, c->data(), n); };
+  };
+  cases.push_back({"gemm", dims({n, n, n}), "C = A·B", 2.0 * n * n * n, 0, run(ref::gemm), run(fast::gemm)});
+}
+
+void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::Conv2dShape& s) {
+  const size_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.K * s.P() * s.Q();
+  const size_t w_size = s.K * s.C_per_group() * s.R * s.S;
+  auto x = std::make_shared<std::vector<float>>(random_buffer(x_size, 3));
+  auto w = std::make_shared<std::vector<float>>(random_buffer(w_size, 4));
+  auto bias = std::make_shared<std::vector<float>>(random_buffer(s.K, 5));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(y_size, 6));
+  auto y = std::make_shared<std::vector<float>>(y_size);
+  auto gx = std::make_shared<std::vector<float>>(x_size);
+  auto gw = std::make_shared<std::vector<float>>(w_size);
+  auto gb = std::make_shared<std::vector<float>>(s.K);
+  auto forward = [=](kernels::Conv2dForwardFn* f) { return [=] { f(s, x->data(), w->data(), bias->data(), y->data()); }; };
+  auto data = [=](kernels::Conv2dBackwardDataFn* f) { return [=] { f(s, gy->data(), w->data(), gx->data()); }; };
+  auto weight = [=](kernels::Conv2dBackwardWeightFn* f) {
+    return [=] { f(s, x->data(), gy->data(), gw->data(), gb->data()); };
+  };
+  std::string shape = dims({s.N, s.C, s.H, s.W}) + " k" + dims({s.K, s.R, s.S}) +
+                      (s.stride_h > 1 ? " s" + std::to_string(s.stride_h) : "") +
+                      (s.groups > 1 ? " g" + std::to_string(s.groups) : "");
+  cases.push_back({"conv2d " + name, shape, "forward", s.flops(), 0, forward(ref::conv2d_forward),
+                   forward(fast::conv2d_forward)});
+  cases.push_back({"conv2d " + name, shape, "backward data", s.flops(), 0, data(ref::conv2d_backward_data),
+                   data(fast::conv2d_backward_data)});
+  cases.push_back({"conv2d " + name, shape, "backward weight", s.flops(), 0, weight(ref::conv2d_backward_weight),
+                   weight(fast::conv2d_backward_weight)});
+}
+
+kernels::Conv2dShape conv_shape(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                int64_t pad, int64_t groups = 1) {
+  kernels::Conv2dShape s;
+  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
+  s.stride_h = s.stride_w = stride;
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
+  s.groups = groups;
+  return s;
+}
+
+void add_max_pool(std::vector<Case>& cases, const std::string& name, int64_t N, int64_t C, int64_t HW) {
+  kernels::Pool2dShape s;
+  s.N = N, s.C = C, s.H = s.W = HW;  // 2x2, stride 2
+  const size_t x_size = N * C * HW * HW, y_size = N * C * s.P() * s.Q();
+  auto x = std::make_shared<std::vector<float>>(random_buffer(x_size, 7));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(y_size, 8));
+  auto y = std::make_shared<std::vector<float>>(y_size);
+  auto gx = std::make_shared<std::vector<float>>(x_size);
+  auto argmax = std::make_shared<std::vector<int32_t>>(y_size);
+  fast::max_pool_forward(s, x->data(), y->data(), argmax->data());  // valid winners for the backward
+  auto forward = [=](kernels::MaxPoolForwardFn* f) { return [=] { f(s, x->data(), y->data(), argmax->data()); }; };
+  auto backward = [=](kernels::MaxPoolBackwardFn* f) { return [=] { f(s, gy->data(), argmax->data(), gx->data()); }; };
+  std::string shape = dims({N, C, HW, HW}) + " 2x2 s2";
+  // Bytes: read x, write y and argmax; backward: read gy and argmax, write gx.
+  cases.push_back({"max_pool " + name, shape, "forward", 0, 4.0 * (x_size + 2 * y_size),
+                   forward(ref::max_pool_forward), forward(fast::max_pool_forward)});
+  cases.push_back({"max_pool " + name, shape, "backward", 0, 4.0 * (x_size + 2 * y_size),
+                   backward(ref::max_pool_backward), backward(fast::max_pool_backward)});
+}
+
+void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
+  kernels::BatchNormShape s{N, C, HW};
+  const size_t size = N * C * HW;
+  auto x = std::make_shared<std::vector<float>>(random_buffer(size, 9));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(size, 10));
+  auto y = std::make_shared<std::vector<float>>(size);
+  auto gx = std::make_shared<std::vector<float>>(size);
+  auto gamma = std::make_shared<std::vector<float>>(C, 1.0f);
+  auto beta = std::make_shared<std::vector<float>>(C, 0.0f);
+  auto running = std::make_shared<std::vector<float>>(4 * C, 1.0f);  // mean, var, save_mean, save_invstd
+  auto forward = [=](kernels::BatchNormForwardTrainFn* f) {
+    float* r = running->data();
+    return [=] { f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C); };
+  };
+  auto backward = [=](kernels::BatchNormBackwardTrainFn* f) {
+    float* r = running->data();
+    return [=] { f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C); };
+  };
+  std::string shape = dims({N, C, HW}) + " (N, C, HW)";
+  cases.push_back({"batchnorm", shape, "forward (train)", 0, 4.0 * 2 * size, forward(ref::batchnorm_forward_train),
+                   forward(fast::batchnorm_forward_train)});
+  cases.push_back({"batchnorm", shape, "backward (train)", 0, 4.0 * 3 * size, backward(ref::batchnorm_backward_train),
+                   backward(fast::batchnorm_backward_train)});
+}
+
+void add_softmax(std::vector<Case>& cases, int64_t rows, int64_t cols) {
+  const size_t size = rows * cols;
+  auto x = std::make_shared<std::vector<float>>(random_buffer(size, 11));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(size, 12));
+  auto y = std::make_shared<std::vector<float>>(size);
+  auto gx = std::make_shared<std::vector<float>>(size);
+  fast::softmax_forward(rows, cols, x->data(), y->data(), false);
+  auto forward = [=](kernels::SoftmaxForwardFn* f) { return [=] { f(rows, cols, x->data(), y->data(), false); }; };
+  auto backward = [=](kernels::SoftmaxBackwardFn* f) {
+    return [=] { f(rows, cols, y->data(), gy->data(), gx->data(), false); };
+  };
+  std::string shape = dims({rows, cols});
+  cases.push_back({"softmax", shape, "forward", 0, 4.0 * 2 * size, forward(ref::softmax_forward),
+                   forward(fast::softmax_forward)});
+  cases.push_back({"softmax", shape, "backward", 0, 4.0 * 3 * size, backward(ref::softmax_backward),
+                   backward(fast::softmax_backward)});
+}
+
+std::vector<Case> all_cases(bool quick) {
+  std::vector<Case> cases;
+  for (int64_t n : quick ? std::vector<int64_t>{256} : std::vector<int64_t>{256, 512, 1024}) add_gemm(cases, n);
+  // The default basic CNN (models/basic_cnn.h) on MNIST, batch 128.
+  add_conv(cases, "mnist conv1", conv_shape(128, 1, 28, 32, 5, 1, 0));
+  add_conv(cases, "mnist conv2", conv_shape(128, 32, 12, 64, 5, 1, 0));
+  add_max_pool(cases, "mnist pool1", 128, 32, 24);
+  if (!quick) {
+    // ImageNet networks at batch 8, 224x224 images.
+    add_conv(cases, "vgg16 conv1_1", conv_shape(8, 3, 224, 64, 3, 1, 1));
+    add_conv(cases, "vgg16 conv3_1", conv_shape(8, 128, 56, 256, 3, 1, 1));
+    add_conv(cases, "vgg16 conv5_1", conv_shape(8, 512, 14, 512, 3, 1, 1));
+    add_conv(cases, "mobilenet_v2 expand 1x1", conv_shape(8, 24, 56, 144, 1, 1, 0));
+    add_conv(cases, "mobilenet_v2 depthwise", conv_shape(8, 144, 56, 144, 3, 1, 1, 144));
+    add_conv(cases, "mobilenet_v2 depthwise s2", conv_shape(8, 144, 56, 144, 3, 2, 1, 144));
+    add_conv(cases, "mobilenet_v2 project 1x1", conv_shape(8, 144, 28, 32, 1, 1, 0));
+    add_max_pool(cases, "vgg16 pool1", 8, 64, 224);
+  }
+  add_batchnorm(cases, 8, 144, 56 * 56);
+  add_softmax(cases, 1024, 1000);
+  return cases;
+}
+
+// ---- Output -------------------------------------------------------------------------
+
+double rate(const Case& c, const Timing& t) { return (c.flops > 0 ? c.flops : c.bytes) / t.median_s / 1e9; }
+const char* unit(const Case& c) { return c.flops > 0 ? "GFLOP/s" : "GB/s"; }
+
+std::string table_line(const Row& r, bool markdown) {
+  char ref_ms[32] = "skipped", ref_rate[32] = "-", ratio[32] = "-", line[512];
+  if (r.reference.repeats > 0) {
+    std::snprintf(ref_ms, sizeof(ref_ms), "%.2f", r.reference.median_s * 1e3);
+    std::snprintf(ref_rate, sizeof(ref_rate), "%.2f", rate(r.c, r.reference));
+    std::snprintf(ratio, sizeof(ratio), "%.1fx", r.reference.median_s / r.fast.median_s);
+  }
+  const char* format = markdown ? "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s |"
+                                : "%-30s %-26s %-18s %10s %9s %10.2f %9.2f %-8s %8s";
+  std::snprintf(line, sizeof(line), format, r.c.op.c_str(), r.c.shape.c_str(), r.c.pass.c_str(), ref_ms, ref_rate,
+                r.fast.median_s * 1e3, rate(r.c, r.fast), unit(r.c), ratio);
+  return line;
+}
+
+void write_results(const std::string& dir, const std::vector<Row>& rows, int threads) {
+  make_dirs(dir);
+  const std::string stem = dir + "/cpu_ops_" + today();
+  json::Value doc = json::Value::object();
+  doc["cpu"] = cpu_description();
+  doc["threads"] = threads;
+  doc["date"] = today();
+  doc["timing"] = "median seconds per call after one warm-up call";
+  json::Value results = json::Value::array();
+  for (const Row& r : rows) {
+    json::Value v = json::Value::object();
+    v["op"] = r.c.op;
+    v["shape"] = r.c.shape;
+    v["pass"] = r.c.pass;
+    v["unit"] = unit(r.c);
+    v["fast_s"] = r.fast.median_s;
+    v["fast_rate"] = rate(r.c, r.fast);
+    if (r.reference.repeats > 0) {
+      v["reference_s"] = r.reference.median_s;
+      v["reference_rate"] = rate(r.c, r.reference);
+      v["fast_over_reference"] = r.reference.median_s / r.fast.median_s;
+    }
+    results.as_array().push_back(v);
+  }
+  doc["results"] = results;
+  write_file_atomic(stem + ".json", json::dump(doc, 2) + "\n");
+
+  std::string md = "# CPU ops: reference vs fast\n\n" + cpu_description() + ", " + std::to_string(threads) +
+                   " OpenMP threads, " + today() +
+                   ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
+                   "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
+                   "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"
+                   "| op | shape | pass | ref ms | ref rate | fast ms | fast rate | unit | fast/ref |\n"
+                   "|---|---|---|---:|---:|---:|---:|---|---:|\n";
+  for (const Row& r : rows) md += table_line(r, true) + "\n";
+  write_file_atomic(stem + ".md", md);
+  std::printf("\nwrote %s.json and %s.md\n", stem.c_str(), stem.c_str());
+}
+
+}  // namespace
+
+int cpu_ops(int argc, char** argv) {
+  Args args(argc, argv, 3, {"quick"});
+  const bool quick = args.flag("quick");
+  const int64_t threads = args.get_int("threads", 0);
+  const double ref_limit = args.get_double("ref-limit", 2.0);
+  const double budget = args.get_double("budget", quick ? 0.2 : 0.5);
+  const std::string out = args.get("out", "bench/results");
+  args.finish();
+  NIB_CHECK(threads >= 0, "--threads must not be negative");
+  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+
+  std::printf("CPU ops on %s, %d OpenMP threads\n\n", cpu_description().c_str(), omp_get_max_threads());
+  std::printf("%-30s %-26s %-18s %10s %9s %10s %9s %-8s %8s\n", "op", "shape", "pass", "ref ms", "ref rate",
+              "fast ms", "fast rate", "unit", "fast/ref");
+  std::vector<Row> rows;
+  for (Case& c : all_cases(quick)) {
+    Row row{c, {}, {}};
+    row.fast = time_median(c.fast, budget);
+    if (c.flops <= ref_limit * 1e9) row.reference = time_median(c.reference, budget);
+    std::printf("%s\n", table_line(row, false).c_str());
+    std::fflush(stdout);
+    rows.push_back(std::move(row));
+  }
+  write_results(out, rows, omp_get_max_threads());
+  return 0;
+}
+
+}  // namespace nib::bench

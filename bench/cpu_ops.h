@@ -1,0 +1,22 @@
+// `nib bench cpu`: every CPU op of a training step, "reference" against
+// "fast", on the shapes nib's models actually run.
+//
+// For each op, shape and pass (forward, backward data, backward weight) it
+// times both implementations (median of repeats after a warm-up) and
+// prints GFLOP/s — or GB/s for the memory-bound ops (pooling, batch norm,
+// softmax), counting each tensor read or written once — and the ratio
+// fast/reference. Writes DIR/cpu_ops_<date>.json and .md with the CPU model
+// and the date.
+//
+// Options: --threads N (default: all cores), --quick (a few cases, short
+// budgets), --ref-limit GFLOP (skip the reference for calls above this many
+// GFLOP, default 2: its seven loops take minutes on a VGG layer),
+// --budget S (seconds of timing per implementation and case, default 0.5),
+// --out DIR (default bench/results).
+#pragma once
+
+namespace nib::bench {
+
+int cpu_ops(int argc, char** argv);  // argv[0] is "cpu"
+
+}  // namespace nib::bench

@@ -1,0 +1,53 @@
+#!/bin/bash
+# nib convert: a PyTorch checkpoint becomes a safetensors file with the
+# conventions in its metadata; a checkpoint that does not fit --arch, or input
+# nib cannot read, exits non-zero with a message and writes nothing.
+#   bash tests/apps/convert.sh build/nib
+set -euo pipefail
+nib=$1
+src=${NIB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "convert.sh: $*" >&2; exit 1; }
+
+# A state dict: every tensor arrives (11, as tests/fixtures/pth/expected.txt lists), with the metadata given.
+out=$("$nib" convert "$src/tests/fixtures/pth/small.pth" "$tmp/small.safetensors" --padding same --preprocess tf)
+[[ $out == *"11 tensors"* ]] || fail "unexpected summary: $out"
+header=$(head -c 2048 "$tmp/small.safetensors" | tr -d '\0')
+for want in '"padding":"tf_same"' '"preprocess":"tf"' '"source":"small.pth"' '"extra.double"' '"1.num_batches_tracked"'; do
+  [[ $header == *"$want"* ]] || fail "header lacks $want: $header"
+done
+[[ $header != *'"arch"'* ]] || fail "no --arch given, yet the header names one"
+
+# --arch checks the tensors load into the architecture (the reduced-width VGG16 fixture does) and records it.
+"$nib" convert "$src/tests/fixtures/torchvision/vgg16.safetensors" "$tmp/vgg.safetensors" --arch vgg16 >/dev/null
+[[ $(head -c 4096 "$tmp/vgg.safetensors" | tr -d '\0') == *'"arch":"vgg16"'* ]] || fail "arch not recorded"
+
+# Failures: non-zero exit, the message on stderr, no output file.
+expect_failure() {  # expect_failure WHAT LINES PATTERN -- ARGS...
+  local what=$1 lines=$2 pattern=$3
+  shift 4
+  rm -f "$tmp/bad.safetensors"
+  if "$nib" convert "$@" >"$tmp/stdout" 2>"$tmp/stderr"; then fail "$what: exited 0"; fi
+  [[ ! -e $tmp/bad.safetensors ]] || fail "$what: wrote the output anyway"
+  local message
+  message=$(cat "$tmp/stderr")
+  [[ $message == *"$pattern"* ]] || fail "$what: message lacks '$pattern': $message"
+  if [[ $lines == 1 ]]; then
+    [[ $(wc -l <"$tmp/stderr") == 1 ]] || fail "$what: expected a one-line message, got: $message"
+  fi
+}
+printf 'not a zip archive' >"$tmp/garbage.pth"
+expect_failure "garbage" 1 "garbage.pth" -- "$tmp/garbage.pth" "$tmp/bad.safetensors"
+expect_failure "missing input" 1 "nothing-here.pth" -- "$tmp/nothing-here.pth" "$tmp/bad.safetensors"
+expect_failure "pickled module" 1 "module.pth" -- "$src/tests/fixtures/pth/module.pth" "$tmp/bad.safetensors"
+expect_failure "output not safetensors" 1 ".safetensors" -- "$src/tests/fixtures/pth/small.pth" "$tmp/bad.pth"
+expect_failure "unknown padding" 1 "unknown padding 'middle'" -- \
+  "$src/tests/fixtures/pth/small.pth" "$tmp/bad.safetensors" --padding middle
+expect_failure "unknown option" 1 "--colour" -- "$src/tests/fixtures/pth/small.pth" "$tmp/bad.safetensors" --colour red
+# Another architecture's tensors: the message lists the offending names, one per line.
+expect_failure "wrong architecture" many "conv1.weight: missing" -- \
+  "$src/tests/fixtures/torchvision/vgg16.safetensors" "$tmp/bad.safetensors" --arch resnet18
+grep -q "features.0.weight: unexpected" "$tmp/stderr" || fail "wrong architecture: unexpected names not listed"
+echo "convert.sh: ok"
