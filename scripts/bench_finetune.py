@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Runs the nib finetune benchmarks and writes bench/results/finetune.{json,md}.
+
+Every number in the results comes from a run made by this script: the
+accuracy from the run's summary.json, seconds per epoch from its metrics.csv,
+the feature-caching time from nib's own output. Usage (from the repository
+root, after scripts/build.sh):
+
+    scripts/bench_finetune.py [NAME...]     # all benchmarks, or the named ones
+"""
+import csv
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+DATA = os.environ.get("NIB_DATA", "../shared/data")
+WEIGHTS = f"{DATA}/pretrained/mobilenet_v2_tflite_dequant.safetensors"
+
+BENCHMARKS = {
+    "digits-frozen-cached": [
+        "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
+        "--data", f"{DATA}/hand_written_digits", "--channels", "1", "--image-size", "96", "--val-split", "0.2",
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-digits"],
+    "mnist-frozen-cached": [
+        "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
+        "--data", "mnist", "--image-size", "32",
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "10",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-mnist-frozen"],
+    "mnist-unfreeze": [
+        "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
+        "--data", "mnist", "--image-size", "32",
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "4",
+        "--unfreeze-after", "2", "--unfreeze", "last:6", "--base-lr", "0.0005",
+        "--out", "runs/bench-finetune-mnist-unfreeze"],
+}
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def run(name, command):
+    print("$", " ".join(command), flush=True)
+    started = time.time()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    wall = time.time() - started
+    sys.stdout.write(proc.stdout[-3000:])
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"{name}: nib exited with {proc.returncode}")
+    out_dir = command[command.index("--out") + 1]
+    with open(f"{out_dir}/summary.json") as f:
+        summary = json.load(f)
+    with open(f"{out_dir}/metrics.csv") as f:
+        epochs = list(csv.DictReader(f))
+    cached = re.search(r"cached\s+features \S+ of (\d+) images in ([\d.]+)s", proc.stdout)
+    return {
+        "name": name,
+        "command": " ".join(command),
+        "evaluated_on": summary["evaluated_on"],
+        "images": summary["images"],
+        "accuracy": summary["accuracy"],
+        "epochs": [{"epoch": int(e["epoch"]), "seconds": float(e["seconds"]),
+                    "val_accuracy": float(e["val_accuracy"])} for e in epochs],
+        "seconds_per_epoch": sum(float(e["seconds"]) for e in epochs) / len(epochs),
+        "feature_cache_seconds": float(cached.group(2)) if cached else None,
+        "wall_seconds": wall,
+    }
+
+
+def main():
+    names = sys.argv[1:] or list(BENCHMARKS)
+    os.makedirs("bench/results", exist_ok=True)
+    path = "bench/results/finetune.json"
+    previous = json.load(open(path)) if os.path.exists(path) else {"runs": []}
+    runs = {r["name"]: r for r in previous["runs"]}
+    for name in names:
+        runs[name] = run(name, BENCHMARKS[name])
+        runs[name]["date"] = datetime.date.today().isoformat()
+    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "runs": list(runs.values()),
+              "note": "shared machine: other jobs ran at the same time, so times are upper bounds"}
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    lines = ["# nib finetune: MobileNetV2 transfer learning on the CPU", "",
+             f"CPU: {result['cpu']} ({result['cores']} cores, shared with other jobs, so times are upper bounds).",
+             "Weights: `mobilenet_v2_tflite_dequant.safetensors` (ImageNet, tf_same padding, tf preprocessing).",
+             "Written by `scripts/bench_finetune.py` from the runs' summary.json and metrics.csv.", "",
+             "| run | date | evaluated on | accuracy | s/epoch | feature caching | wall |",
+             "|---|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        cache = f"{r['feature_cache_seconds']:.0f} s" if r["feature_cache_seconds"] else "—"
+        lines.append(f"| {r['name']} | {r['date']} | {r['evaluated_on']} ({r['images']} images) | "
+                     f"{100 * r['accuracy']:.2f}% | {r['seconds_per_epoch']:.1f} | {cache} | "
+                     f"{r['wall_seconds']:.0f} s |")
+    lines += ["", "Per-epoch seconds and validation accuracy:", ""]
+    for r in result["runs"]:
+        per_epoch = ", ".join(f"{e['seconds']:.1f}s/{100 * e['val_accuracy']:.2f}%" for e in r["epochs"])
+        lines += [f"- **{r['name']}**: {per_epoch}", f"  `{r['command']}`"]
+    with open("bench/results/finetune.md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("wrote bench/results/finetune.{json,md}")
+
+
+if __name__ == "__main__":
+    main()
