@@ -46,7 +46,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     channels_ = options.channels > 0 ? options.channels : 3;
     NIB_CHECK(channels_ == 1 || channels_ == 3, "pixels: --channels must be 1 or 3");
     layer_ = "pixels";
-  } else if (std::filesystem::exists(name + "/run.json")) {
+  } else if (std::filesystem::exists(name + "/config.json")) {
     // A run of nib train: its own model, input size and channels.
     model_name = std::filesystem::absolute(name).lexically_normal().string();
     train::RunInfo info = train::load_run_info(name);
