@@ -22,7 +22,7 @@ const char* kHelp = R"(usage: nib bench <benchmark> [options]
 
   cpu          every CPU op of a training step, "reference" vs "fast" kernels
                (GEMM, conv2d, max pool, batch norm, softmax; forward and backward)
-               --quick  --threads N  --ref-limit GFLOP  --budget S  --out DIR
+               --quick  --only TEXT  --threads N  --ref-limit GFLOP  --budget S  --out DIR
   train-step   images/s of a full training step of the basic CNN on MNIST-shaped data
                --batch N  --steps N  --threads N  --device cpu|cuda  --kernels SPEC  --json FILE
   gpu          every CUDA GEMM rung and convolution against cuBLAS / cuDNN

@@ -10,6 +10,7 @@ namespace nib::apps {
 int train(int argc, char** argv);
 int models(int argc, char** argv);
 int predict(int argc, char** argv);
+int eval(int argc, char** argv);
 int classify(int argc, char** argv);
 int convert(int argc, char** argv);
 int layers(int argc, char** argv);

@@ -11,7 +11,7 @@ namespace nib::apps {
 // --threads (OpenMP threads) and applies them.
 void configure_runtime(Args& args);
 
-// The command line as one string, for run.json.
+// The command line as one string, for config.json.
 std::string command_line(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -40,7 +40,7 @@ namespace {
 const char* kHelp = R"(usage: nib finetune --weights FILE [options]
 
 Transfer learning: a pretrained base with a new head. Writes a run directory
-like nib train (model.safetensors, run.json, metrics.csv, history.png,
+like nib train (model.safetensors, config.json, metrics.csv, history.png,
 confusion.png, samples.png, summary.json); nib predict --run DIR uses it.
 
 model

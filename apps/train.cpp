@@ -31,7 +31,8 @@ namespace {
 const char* kHelp = R"(usage: nib train [options]
 
 Trains a classifier and writes runs/<model>-<data>/ (weights, checkpoint,
-metrics.csv, history.png, confusion.png, samples.png, summary.json).
+metrics.csv, history.png, confusion.png, misclassified.png, correct.png,
+class_distribution.png, summary.json).
 
 data
   --data SPEC          mnist | a directory of IDX files | a Kaggle digits .csv |
@@ -40,6 +41,7 @@ data
   --channels 1|3       colour channels for folder images (default 1)
   --val-split F        fraction of the training data held out for validation (default 0.1)
   --limit N            train on the first N training images only (quick runs)
+  --skip-bad-images    leave out undecodable images with a warning instead of stopping
   --augment SPEC       none | digits | rotate=10,zoom=0.1,shift=0.1,shear=5,contrast=0.2
                        (training batches only, never validation or test)
 model
@@ -80,19 +82,19 @@ std::string data_name(const std::string& spec) {
 }  // namespace
 
 int train(int argc, char** argv) {
-  Args args(argc, argv, 2, {"quiet", "help"});
+  Args args(argc, argv, 2, {"quiet", "help", "skip-bad-images"});
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  // --resume DIR restores every setting from DIR/run.json; the others are
+  // --resume DIR restores every setting from DIR/config.json; the others are
   // ignored except --epochs (train longer) and the run settings.
   std::string resume_dir = args.get("resume", "");
   train::RunInfo previous;
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
 
   // Every setting as text: from the command line, else (with --resume) from
-  // the run being continued, else the default. run.json keeps them all.
+  // the run being continued, else the default. config.json keeps them all.
   std::map<std::string, std::string> settings;
   auto setting = [&](const std::string& name, const std::string& fallback) {
     std::string value = args.get(name, "");
@@ -115,6 +117,7 @@ int train(int argc, char** argv) {
   data_options.val_split = number("val-split", "0.1");
   data_options.seed = static_cast<uint64_t>(number("seed", "1"));
   data_options.limit = static_cast<int64_t>(number("limit", "0"));
+  data_options.skip_bad_images = args.flag("skip-bad-images");
 
   train::TrainConfig config;
   config.epochs = static_cast<int64_t>(number("epochs", "6"));
@@ -173,6 +176,7 @@ int train(int argc, char** argv) {
   config.checkpoint_path = dir + "/checkpoint.safetensors";
   config.stop_after = stop_after;
   std::printf("run     %s\n\n", dir.c_str());
+  train::write_class_distribution(data.train, "training set: images per class", dir + "/class_distribution.png");
 
   // ---- Optimisation -------------------------------------------------------------
   data::LoaderOptions loader_options;
@@ -203,7 +207,8 @@ int train(int argc, char** argv) {
   std::printf("\n%s accuracy: %.2f%% (%lld images)%s\n", set_name.c_str(), 100.0 * report.accuracy,
               static_cast<long long>(final_set.size()),
               data.has_test() ? "" : " — this data has no separate test set");
-  std::printf("reports: %s/{history,confusion,samples}.png, metrics.csv, summary.json\n", dir.c_str());
+  std::printf("reports: %s/{history,confusion,misclassified,correct,class_distribution}.png, metrics.csv, summary.json\n",
+              dir.c_str());
   return train::interrupt_requested() ? 130 : 0;
 }
 

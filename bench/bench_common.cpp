@@ -51,6 +51,13 @@ int logical_cpus() {
   return cpus;
 }
 
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (!(in >> one >> five >> fifteen)) return "unknown";
+  return one + " " + five + " " + fifteen;
+}
+
 std::string today() {
   std::time_t now = std::time(nullptr);
   char buf[16];

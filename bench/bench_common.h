@@ -26,6 +26,10 @@ Timing time_median(const std::function<void()>& call, double budget_s = 0.5, int
 // (or "unknown CPU" where that file does not exist).
 std::string cpu_description();
 int logical_cpus();
+// "12.65 12.52 11.14": /proc/loadavg's 1, 5 and 15 minute load averages. On a
+// shared machine a load above the number of CPUs means every timing here is
+// also a measure of how often this process got a core; results record it.
+std::string load_average();
 // Today's date as YYYY-MM-DD (local time): results files are named by it.
 std::string today();
 

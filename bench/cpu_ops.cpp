@@ -55,7 +55,10 @@ struct Row {
 
 std::string dims(std::initializer_list<int64_t> values) {
   std::string out;
-  for (int64_t v : values) out += (out.empty() ? "" : "x") + std::to_string(v);
+  for (int64_t v : values) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(v);
+  }
   return out;
 }
 
@@ -138,13 +141,19 @@ void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
   auto gamma = std::make_shared<std::vector<float>>(C, 1.0f);
   auto beta = std::make_shared<std::vector<float>>(C, 0.0f);
   auto running = std::make_shared<std::vector<float>>(4 * C, 1.0f);  // mean, var, save_mean, save_invstd
+  // (Each closure holds the shared_ptrs, not raw pointers: the buffers must
+  // live as long as the closures do.)
   auto forward = [=](kernels::BatchNormForwardTrainFn* f) {
-    float* r = running->data();
-    return [=] { f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C); };
+    return [=] {
+      float* r = running->data();
+      f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C);
+    };
   };
   auto backward = [=](kernels::BatchNormBackwardTrainFn* f) {
-    float* r = running->data();
-    return [=] { f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C); };
+    return [=] {
+      float* r = running->data();
+      f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C);
+    };
   };
   std::string shape = dims({N, C, HW}) + " (N, C, HW)";
   cases.push_back({"batchnorm", shape, "forward (train)", 0, 4.0 * 2 * size, forward(ref::batchnorm_forward_train),
@@ -213,13 +222,15 @@ std::string table_line(const Row& r, bool markdown) {
   return line;
 }
 
-void write_results(const std::string& dir, const std::vector<Row>& rows, int threads) {
+void write_results(const std::string& dir, const std::vector<Row>& rows, int threads, const std::string& load_before) {
   make_dirs(dir);
   const std::string stem = dir + "/cpu_ops_" + today();
   json::Value doc = json::Value::object();
   doc["cpu"] = cpu_description();
   doc["threads"] = threads;
   doc["date"] = today();
+  doc["load_average_before"] = load_before;
+  doc["load_average_after"] = load_average();
   doc["timing"] = "median seconds per call after one warm-up call";
   json::Value results = json::Value::array();
   for (const Row& r : rows) {
@@ -242,6 +253,7 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
 
   std::string md = "# CPU ops: reference vs fast\n\n" + cpu_description() + ", " + std::to_string(threads) +
                    " OpenMP threads, " + today() +
+                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_average() +
                    ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
                    "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
                    "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"
@@ -261,15 +273,19 @@ int cpu_ops(int argc, char** argv) {
   const double ref_limit = args.get_double("ref-limit", 2.0);
   const double budget = args.get_double("budget", quick ? 0.2 : 0.5);
   const std::string out = args.get("out", "bench/results");
+  const std::string only = args.get("only", "");
   args.finish();
   NIB_CHECK(threads >= 0, "--threads must not be negative");
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
 
-  std::printf("CPU ops on %s, %d OpenMP threads\n\n", cpu_description().c_str(), omp_get_max_threads());
+  const std::string load_before = load_average();
+  std::printf("CPU ops on %s, %d OpenMP threads, load average %s\n\n", cpu_description().c_str(),
+              omp_get_max_threads(), load_before.c_str());
   std::printf("%-30s %-26s %-18s %10s %9s %10s %9s %-8s %8s\n", "op", "shape", "pass", "ref ms", "ref rate",
               "fast ms", "fast rate", "unit", "fast/ref");
   std::vector<Row> rows;
   for (Case& c : all_cases(quick)) {
+    if (c.op.find(only) == std::string::npos) continue;
     Row row{c, {}, {}};
     row.fast = time_median(c.fast, budget);
     if (c.flops <= ref_limit * 1e9) row.reference = time_median(c.reference, budget);
@@ -277,7 +293,7 @@ int cpu_ops(int argc, char** argv) {
     std::fflush(stdout);
     rows.push_back(std::move(row));
   }
-  write_results(out, rows, omp_get_max_threads());
+  write_results(out, rows, omp_get_max_threads(), load_before);
   return 0;
 }
 

@@ -12,6 +12,7 @@
 // budgets), --ref-limit GFLOP (skip the reference for calls above this many
 // GFLOP, default 2: its seven loops take minutes on a VGG layer),
 // --budget S (seconds of timing per implementation and case, default 0.5),
+// --only TEXT (only the ops whose name contains TEXT, e.g. conv2d or mnist),
 // --out DIR (default bench/results).
 #pragma once
 

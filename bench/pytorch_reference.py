@@ -9,6 +9,7 @@ Same timing: 3 warm-up steps, then the median of --steps steps.
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -42,6 +43,7 @@ def main():
     labels = torch.randint(0, 10, (args.batch,))
     loss_fn = nn.CrossEntropyLoss()
 
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     warmup = 3
     times = []
     for i in range(warmup + args.steps):
@@ -63,6 +65,8 @@ def main():
         "warmup": warmup,
         "step_ms": step * 1e3,
         "images_per_s": args.batch / step,
+        "load_average_before": load_before,
+        "load_average_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     print(f"pytorch {torch.__version__} train step: basic CNN, batch {args.batch}, "
           f"{torch.get_num_threads()} threads")

@@ -65,6 +65,7 @@ int train_step(int argc, char** argv) {
   };
   auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
 
+  const std::string load_before = load_average();
   const int64_t warmup = 3;
   std::vector<double> forward_s, loss_s, backward_s, step_s, total_s;
   for (int64_t i = 0; i < warmup + steps; ++i) {
@@ -114,6 +115,8 @@ int train_step(int argc, char** argv) {
     v["optimizer_ms"] = median(step_s) * 1e3;
     v["cpu"] = cpu_description();
     v["date"] = today();
+    v["load_average_before"] = load_before;
+    v["load_average_after"] = load_average();
     write_file_atomic(json_path, json::dump(v, 2) + "\n");
   }
   return 0;

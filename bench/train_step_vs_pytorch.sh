@@ -74,6 +74,10 @@ and PyTorch; the table shows the median round. Measured by `bench/train_step_vs_
 
 nib / PyTorch = **{ratio:.2f}x**
 
+Load average (1 min) before each run — above {first['threads']} the machine was shared and both sides waited
+for cores: nib """ + ", ".join(r["load_average_before"].split()[0] for r in nib) + "; PyTorch " + ", ".join(
+    r["load_average_before"].split()[0] for r in torch) + f""".
+
 nib's step by phase (round medians, ms): """ + ", ".join(
     f"round {i + 1}: forward {r['forward_ms']:.1f}, loss {r['loss_ms']:.2f}, backward {r['backward_ms']:.1f}, "
     f"adam {r['optimizer_ms']:.2f}" for i, r in enumerate(nib)) + "\n"

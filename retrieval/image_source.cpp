@@ -18,12 +18,24 @@ namespace {
 
 struct DataSetSpec {
   std::string data, split;
+  int64_t limit = 0;  // the first `limit` items only; 0 = all
 };
 
+// "mnist:test" or "mnist:test:1000".
 DataSetSpec parse_data_set_spec(const std::string& spec) {
-  size_t colon = spec.rfind(':');
-  NIB_CHECK(colon != std::string::npos && colon > 0, "'", spec, "' is not DATA:SPLIT (e.g. mnist:test)");
-  DataSetSpec parsed{spec.substr(0, colon), spec.substr(colon + 1)};
+  DataSetSpec parsed;
+  std::string rest = spec;
+  size_t colon = rest.rfind(':');
+  std::string tail = colon == std::string::npos ? "" : rest.substr(colon + 1);
+  if (!tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos) {
+    parsed.limit = std::stoll(tail);
+    NIB_CHECK(parsed.limit > 0, "'", spec, "': the number of items must be positive");
+    rest = rest.substr(0, colon);
+    colon = rest.rfind(':');
+  }
+  NIB_CHECK(colon != std::string::npos && colon > 0, "'", spec, "' is not DATA:SPLIT[:N] (e.g. mnist:test)");
+  parsed.data = rest.substr(0, colon);
+  parsed.split = rest.substr(colon + 1);
   NIB_CHECK(parsed.split == "train" || parsed.split == "test", "'", spec, "': the split must be train or test, not '",
             parsed.split, "'");
   return parsed;
@@ -35,7 +47,12 @@ data::Dataset load_data_set(const std::string& spec) {
   NIB_CHECK(source.kind == data::DataKind::Mnist || source.kind == data::DataKind::IdxDir, "'", spec,
             "': DATA:SPLIT works with IDX data (mnist or a folder of IDX files); give a folder of images instead");
   data::MnistData sets = data::load_mnist(source.path);
-  return parsed.split == "train" ? std::move(sets.train) : std::move(sets.test);
+  data::Dataset set = parsed.split == "train" ? std::move(sets.train) : std::move(sets.test);
+  if (parsed.limit > 0 && parsed.limit < set.size()) {
+    set.images = set.images.slice_rows(0, parsed.limit);
+    if (set.labelled()) set.labels = set.labels.slice_rows(0, parsed.limit);
+  }
+  return set;
 }
 
 ImageSource data_set_source(const std::string& spec) {

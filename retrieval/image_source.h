@@ -7,7 +7,8 @@
 //   an image file  that image alone, unlabelled
 //   DATA:SPLIT     a labelled data set held in memory: DATA is anything
 //                  `nib train --data` reads as IDX files ("mnist", a folder of
-//                  IDX files), SPLIT is train or test ("mnist:test")
+//                  IDX files), SPLIT is train or test ("mnist:test");
+//                  DATA:SPLIT:N keeps its first N items ("mnist:train:10000")
 //
 // Items are named by a path relative to `root` (files) or by their number in
 // the data set, so an index can show the original images of its results.
@@ -36,7 +37,7 @@ struct ImageSource {
   std::string full_path(int64_t i) const;  // the file, or "mnist:test#17"
 };
 
-// True for "DATA:train" / "DATA:test" specs that do not name an existing file or folder.
+// True for "DATA:train" / "DATA:test[:N]" specs that do not name an existing file or folder.
 bool is_data_set_spec(const std::string& spec);
 
 // Throws naming the spec when it is missing, an empty folder, or an unknown data set.

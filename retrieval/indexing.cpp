@@ -18,7 +18,7 @@ std::string value_or(const std::map<std::string, std::string>& map, const std::s
 std::string describe_extractor(const std::map<std::string, std::string>& d) {
   std::string size = value_or(d, "image_size", "?");
   std::string model = value_or(d, "model", "?"), layer = value_or(d, "layer", "?");
-  std::string text = layer == model ? model : model + " " + layer;
+  std::string text = layer == model ? model : model + " layer " + layer;
   if (value_or(d, "global_pool", "false") == "true") text += " (pooled)";
   text += ", " + size + "x" + size;
   if (value_or(d, "center_crop", "1") != "1") text += ", crop " + value_or(d, "center_crop", "");

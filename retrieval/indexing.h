@@ -41,7 +41,7 @@ Tensor embed_like_index(const ImageIndex& index, const ImageSource& source, bool
 // is unlabelled.
 std::vector<int32_t> labels_in_index(const ImageIndex& index, const ImageSource& source);
 
-// "mobilenet_v2 avgpool, 224x224, L2-normalised": one line for messages.
+// "mobilenet_v2 layer avgpool, 224x224, L2-normalised": one line for messages.
 std::string describe_extractor(const std::map<std::string, std::string>& description);
 
 }  // namespace nib::retrieval

@@ -34,13 +34,15 @@ RetrievalScores evaluate_retrieval(const Tensor& queries, const std::vector<int3
 #pragma omp parallel for schedule(dynamic)
     for (int64_t i = begin; i < end; ++i) {
       const float* row = dist + (i - begin) * n;
-      std::vector<int64_t> order(static_cast<size_t>(n));
-      std::iota(order.begin(), order.end(), 0);
-      if (leave_one_out) order.erase(order.begin() + i);
-      std::sort(order.begin(), order.end(),
-                [&](int64_t a, int64_t b) { return row[a] < row[b] || (row[a] == row[b] && a < b); });
-      std::vector<bool> relevant(order.size());
-      for (size_t r = 0; r < order.size(); ++r) relevant[r] = database_labels[order[r]] == query_labels[i];
+      // (distance, row) pairs sort nearest first with ties to the lower row, as search() ranks;
+      // sorting the pairs themselves keeps the comparisons in cache.
+      std::vector<std::pair<float, int64_t>> ranked;
+      ranked.reserve(static_cast<size_t>(n));
+      for (int64_t j = 0; j < n; ++j)
+        if (!(leave_one_out && j == i)) ranked.emplace_back(row[j], j);
+      std::sort(ranked.begin(), ranked.end());
+      std::vector<bool> relevant(ranked.size());
+      for (size_t r = 0; r < ranked.size(); ++r) relevant[r] = database_labels[ranked[r].second] == query_labels[i];
       auto precision_at = [&](size_t k) {
         return static_cast<double>(std::count(relevant.begin(), relevant.begin() + k, true)) / k;
       };

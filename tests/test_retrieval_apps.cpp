@@ -184,3 +184,33 @@ TEST_CASE("retrieval apps: bad indexes, queries and folders are one-line errors"
                        Error);
   CHECK_THROWS_WITH_AS(open_image_source("mnist:validation"), doctest::Contains("train or test"), Error);
 }
+
+TEST_CASE("retrieval apps: MNIST splits as sources, with their labels and a first-N limit") {
+  std::string root = nib::testing::shared_data_dir();
+  if (root.empty() || !std::filesystem::exists(root + "/mnist")) {
+    MESSAGE("skipped: no shared data (set NIB_DATA)");
+    return;
+  }
+  ImageSource train = open_image_source(root + "/mnist:train:300");
+  ImageSource test = open_image_source(root + "/mnist:test:40");
+  REQUIRE(train.size() == 300);
+  CHECK(test.size() == 40);
+  CHECK(train.class_names.size() == 10);
+  CHECK(test.labels.size() == 40);
+  CHECK(test.full_path(7) == root + "/mnist:test:40#7");
+
+  // Pixels keep MNIST's own 28x28 gray, and the index remembers it for the queries.
+  FeatureExtractor extractor(fit_to_source(pixel_options(0), train));
+  ImageIndex index = build_index(train, extractor, nullptr, nullptr, false);
+  CHECK(index.features.size(1) == 28 * 28);
+  Tensor queries = embed_like_index(index, test, false);
+  CHECK(queries.size(1) == 28 * 28);
+  // The first test image is the same pixels as the source's (nothing resized).
+  CHECK(queries.slice_rows(0, 1).to_vector() == test.images.slice_rows(0, 1).to_vector());
+  RetrievalScores s = evaluate_retrieval(queries, labels_in_index(index, test), index.features, index.labels,
+                                         Metric::Euclidean, false);
+  CHECK(s.p_at_1 > 0.5);  // nearest-neighbour digits on 300 examples: far above chance (0.1)
+  std::vector<Image> originals = load_originals(index.root, {"0", "299"}, 96);
+  CHECK(originals[1].width == 28);
+  CHECK(originals[1].channels == 1);
+}

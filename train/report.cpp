@@ -1,6 +1,7 @@
 #include "train/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -22,17 +23,6 @@ std::vector<int32_t> labels_of(const data::Dataset& d) {
   if (!d.labels.defined()) return {};
   const int32_t* p = d.labels.cpu().data_as<int32_t>();
   return std::vector<int32_t>(p, p + d.labels.numel());
-}
-
-// Up to `count` images: every mistake first (those teach the most), then
-// correct predictions, in dataset order.
-std::vector<int64_t> pick_samples(const Predictions& p, size_t count) {
-  std::vector<int64_t> wrong, right;
-  for (size_t i = 0; i < p.predicted.size(); ++i)
-    (p.labels.empty() || p.predicted[i] == p.labels[i] ? right : wrong).push_back(static_cast<int64_t>(i));
-  std::vector<int64_t> picked(wrong.begin(), wrong.begin() + std::min(wrong.size(), count));
-  for (size_t i = 0; picked.size() < count && i < right.size(); ++i) picked.push_back(right[i]);
-  return picked;
 }
 
 }  // namespace
@@ -67,26 +57,57 @@ void write_prediction_figures(const data::Dataset& set, const Predictions& predi
     viz::plot_confusion_matrix(matrix, dir + "/confusion.png");
   }
 
-  viz::ImageGrid grid;
-  grid.title = predictions.labels.empty() ? title + " - sample predictions"
-                                          : title + " - sample predictions (mistakes first, in red)";
-  grid.columns = 8;
+  // Up to 32 images per grid: what it got wrong (the instructive part) and
+  // what it got right; unlabelled data gets one grid of predictions.
   Tensor images = set.images.cpu();
-  for (int64_t i : pick_samples(predictions, 32)) {
-    viz::GridItem item;
-    item.image = images.slice_rows(i, i + 1).reshape({images.size(1), images.size(2), images.size(3)});
-    std::string predicted = name_of(predictions.predicted[i]) + " " + percent(predictions.confidence[i]);
-    if (predictions.labels.empty()) {
-      item.captions.push_back({"pred " + predicted, viz::kBlack});
-    } else {
-      bool right = predictions.predicted[i] == predictions.labels[i];
-      item.frame = right ? viz::kGreen : viz::kRed;
-      item.captions.push_back({"true " + name_of(predictions.labels[i]), viz::kBlack});
-      item.captions.push_back({"pred " + predicted, right ? viz::kGreen : viz::kRed});
+  auto grid_of = [&](const std::vector<int64_t>& which, const std::string& grid_title, const std::string& file) {
+    viz::ImageGrid grid;
+    grid.title = grid_title;
+    grid.columns = 8;
+    for (int64_t i : which) {
+      viz::GridItem item;
+      item.image = images.slice_rows(i, i + 1).reshape({images.size(1), images.size(2), images.size(3)});
+      std::string predicted = name_of(predictions.predicted[i]) + " " + percent(predictions.confidence[i]);
+      if (predictions.labels.empty()) {
+        item.captions.push_back({"pred " + predicted, viz::kBlack});
+      } else {
+        bool right = predictions.predicted[i] == predictions.labels[i];
+        item.frame = right ? viz::kGreen : viz::kRed;
+        item.captions.push_back({"true " + name_of(predictions.labels[i]), viz::kBlack});
+        item.captions.push_back({"pred " + predicted, right ? viz::kGreen : viz::kRed});
+      }
+      grid.items.push_back(item);
     }
-    grid.items.push_back(item);
+    viz::plot_image_grid(grid, dir + "/" + file);
+  };
+  std::vector<int64_t> wrong, right;
+  for (size_t i = 0; i < predictions.predicted.size(); ++i) {
+    bool ok = predictions.labels.empty() || predictions.predicted[i] == predictions.labels[i];
+    std::vector<int64_t>& bucket = ok ? right : wrong;
+    if (bucket.size() < 32) bucket.push_back(static_cast<int64_t>(i));
   }
-  viz::plot_image_grid(grid, dir + "/samples.png");
+  if (predictions.labels.empty()) {
+    grid_of(right, title + " - sample predictions", "samples.png");
+    return;
+  }
+  grid_of(wrong, title + str(" - misclassified (", predictions.predicted.size() - static_cast<size_t>(std::llround(
+                                                     predictions.accuracy() * predictions.predicted.size())),
+                             " in all)"),
+          "misclassified.png");
+  grid_of(right, title + " - correctly classified samples", "correct.png");
+}
+
+void write_class_distribution(const data::Dataset& set, const std::string& title, const std::string& path) {
+  viz::BarChart chart;
+  chart.title = title;
+  chart.x_label = "class";
+  chart.y_label = "images";
+  std::vector<int32_t> labels = set.label_vector();
+  chart.labels = set.class_names;
+  chart.values.assign(set.class_names.size(), 0.0);
+  for (int32_t label : labels)
+    if (label >= 0 && static_cast<size_t>(label) < chart.values.size()) chart.values[label] += 1.0;
+  viz::plot_bar_chart(chart, path);
 }
 
 FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
@@ -97,10 +118,16 @@ FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const s
   FinalReport report{predictions.accuracy(), predictions.mean_loss};
   json::Value summary = json::Value::object();
   summary["model"] = info.model.name;
+  summary["dataset"] = info.data;
   summary["data"] = info.data;
   summary["evaluated_on"] = set_name;
   summary["images"] = set.size();
   summary["accuracy"] = report.accuracy;
+  // test_accuracy is null where the data has no separate test set.
+  summary["test_accuracy"] = set_name == "test" ? json::Value(report.accuracy) : json::Value();
+  summary["val_accuracy"] = history.epochs.empty() ? json::Value() : json::Value(history.epochs.back().val_accuracy);
+  summary["device"] = device.name();
+  summary["seed"] = info.settings.count("seed") ? info.settings.at("seed") : std::string("1");
   summary["loss"] = report.loss;
   summary["epochs"] = static_cast<int64_t>(history.epochs.size());
   double seconds = 0;

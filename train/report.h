@@ -1,6 +1,6 @@
 // What a run leaves for people to look at: metrics.csv and history.png after
 // every epoch; at the end, the confusion matrix, a grid of sample predictions
-// (mistakes first, framed in red) and summary.json.
+// (misclassified.png, correct.png) and summary.json.
 #pragma once
 
 #include <string>
@@ -25,7 +25,11 @@ struct FinalReport {
 FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
                                 const RunInfo& info, const History& history, const std::string& dir, Device device);
 
-// The confusion matrix and sample grid alone (nib predict/eval on labelled data).
+// class_distribution.png: images per class of a (training) set, as bars.
+void write_class_distribution(const data::Dataset& set, const std::string& title, const std::string& path);
+
+// The confusion matrix and the grids of misclassified and correct images
+// (samples.png alone for unlabelled data) (nib predict/eval on labelled data).
 void write_prediction_figures(const data::Dataset& set, const Predictions& predictions,
                               const std::vector<std::string>& class_names, const std::string& title,
                               const std::string& dir);

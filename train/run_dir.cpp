@@ -24,11 +24,11 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   for (const auto& [key, value] : info.settings) settings[key] = value;
   v["settings"] = settings;
   if (!info.pretrained.empty()) v["pretrained"] = info.pretrained;
-  write_file_atomic(dir + "/run.json", json::dump(v, 2) + "\n");
+  write_file_atomic(dir + "/config.json", json::dump(v, 2) + "\n");
 }
 
 RunInfo load_run_info(const std::string& dir) {
-  std::string path = dir + "/run.json";
+  std::string path = dir + "/config.json";
   NIB_CHECK(file_exists(path), path, ": not found (is ", dir, " a run directory written by nib train?)");
   json::Value v = json::parse(read_file(path), path);
   RunInfo info;

@@ -2,7 +2,7 @@
 // commands need nothing else:
 //
 //   runs/basic-cnn-mnist/
-//     run.json              model spec, class names, data, command line: rebuilds the model
+//     config.json              model spec, class names, data, command line: rebuilds the model
 //     model.safetensors     final weights (torchvision-style names)
 //     checkpoint.safetensors  model + optimizer + history, for --resume
 //     metrics.csv           one line per epoch
@@ -36,7 +36,7 @@ struct RunInfo {
 };
 
 void save_run_info(const std::string& dir, const RunInfo& info);
-// Throws naming the file when run.json is missing or malformed.
+// Throws naming the file when config.json is missing or malformed.
 RunInfo load_run_info(const std::string& dir);
 
 // The first of base, base-2, base-3, ... that does not exist yet.

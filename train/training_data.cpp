@@ -28,7 +28,9 @@ TrainingData load_training_data(const DataOptions& options) {
   NIB_CHECK(options.val_split >= 0.0 && options.val_split < 1.0, "--val-split must be in [0, 1), got ",
             options.val_split);
   data::DataSource source = data::detect_data(options.spec);
-  data::LoadedData loaded = data::load_data(source, folder_options(options.image_size, options.channels));
+  data::ImageFolderOptions folder = folder_options(options.image_size, options.channels);
+  folder.skip_bad_images = options.skip_bad_images;
+  data::LoadedData loaded = data::load_data(source, folder);
   NIB_CHECK(loaded.train.labelled(), source.path, ": training data needs labels");
   NIB_CHECK(loaded.train.num_classes() >= 2, source.path, ": found ", loaded.train.num_classes(),
             " class(es); a classifier needs at least two");

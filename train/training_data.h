@@ -24,6 +24,7 @@ struct DataOptions {
   double val_split = 0.1;
   uint64_t seed = 1;
   int64_t limit = 0;           // use at most this many training images (quick runs); 0 = all
+  bool skip_bad_images = false;  // image folders: warn about and leave out undecodable files
 };
 
 struct TrainingData {

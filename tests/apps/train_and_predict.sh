@@ -37,7 +37,7 @@ make_csv "$work/digits.csv" 120
 # ---- A whole run: train, reports, resume, predict --------------------------------------
 "$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 2 --batch-size 16 \
   --out "$work/run" --quiet >"$work/train.log" 2>&1 || { echo "FAIL: train"; cat "$work/train.log"; exit 1; }
-for f in run.json model.safetensors checkpoint.safetensors metrics.csv history.png confusion.png samples.png summary.json; do
+for f in config.json model.safetensors checkpoint.safetensors metrics.csv history.png confusion.png misclassified.png correct.png class_distribution.png summary.json; do
   [ -s "$work/run/$f" ] || { echo "FAIL: run directory lacks $f"; failures=$((failures + 1)); }
 done
 grep -q "validation accuracy" "$work/train.log" || { echo "FAIL: no validation accuracy line"; failures=$((failures + 1)); }
@@ -56,15 +56,17 @@ else
   echo "FAIL: resumed metrics differ"; diff "$work/straight/metrics.csv" "$work/resumed/metrics.csv"; failures=$((failures + 1))
 fi
 
-"$nib" predict --run "$work/run" --data "$work/digits.csv" --out "$work/eval" >"$work/predict.log" 2>&1 \
+"$nib" eval --model-dir "$work/run" --data "$work/digits.csv" --out "$work/eval" >"$work/predict.log" 2>&1 \
   && grep -q "accuracy" "$work/predict.log" && [ -s "$work/eval/confusion.png" ] \
-  && echo "ok: predict --data" || { echo "FAIL: predict"; cat "$work/predict.log"; failures=$((failures + 1)); }
+  && echo "ok: eval --data" || { echo "FAIL: eval"; cat "$work/predict.log"; failures=$((failures + 1)); }
+grep -q '"test_accuracy": null' "$work/run/summary.json" && grep -q '"seed"' "$work/run/summary.json" \
+  && echo "ok: summary.json keys" || { echo "FAIL: summary.json keys"; failures=$((failures + 1)); }
 
 # Kaggle's test.csv has pixels only: predict writes a submission file.
 cut -d, -f2- "$work/digits.csv" > "$work/test.csv"
-"$nib" predict --run "$work/run" --data "$work/test.csv" --out "$work/kaggle" >"$work/predict.log" 2>&1 \
-  && [ "$(head -1 "$work/kaggle/predictions.csv")" = "ImageId,Label" ] \
-  && [ "$(wc -l < "$work/kaggle/predictions.csv")" -eq 121 ] \
+"$nib" predict --model-dir "$work/run" --data "$work/test.csv" --out "$work/kaggle/submission.csv" >"$work/predict.log" 2>&1 \
+  && [ "$(head -1 "$work/kaggle/submission.csv")" = "ImageId,Label" ] \
+  && [ "$(wc -l < "$work/kaggle/submission.csv")" -eq 121 ] \
   && echo "ok: predict on unlabelled CSV" || { echo "FAIL: predict unlabelled"; cat "$work/predict.log"; failures=$((failures + 1)); }
 
 # ---- Bad input -----------------------------------------------------------------------
@@ -86,14 +88,22 @@ head -3 "$work/digits.csv" > "$work/bad.csv"; sed -n 4p "$work/digits.csv" | sed
 expect_error "CSV with a non-numeric cell" "bad.csv:4" "$nib" train --data "$work/bad.csv"
 mkdir -p "$work/folder/only_class"; cp "$work/digits.csv" "$work/folder/only_class/x.png"
 expect_error "unreadable image" "x.png" "$nib" train --data "$work/folder"
+# A 4x4 24-bit BMP drawn with printf: enough for a valid image.
+bytes() { for b in "$@"; do printf "\\$(printf %03o "$b")"; done; }
+le32() { bytes $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+le16() { bytes $(($1 & 255)) $(($1 >> 8 & 255)); }
+{ printf "BM"; le32 102; le32 0; le32 54; le32 40; le32 4; le32 4; le16 1; le16 24; le32 0; le32 48
+  le32 2835; le32 2835; le32 0; le32 0; for p in $(seq 0 15); do bytes 10 20 $((30 + p)); done; } > "$work/folder/only_class/ok.bmp"
+expect_error "a folder with one class (bad image skipped)" "two" "$nib" train --data "$work/folder" --skip-bad-images
 expect_error "--device cuda without a GPU" "CUDA" "$nib" train --data "$work/digits.csv" --device cuda
 expect_error "unknown option" "--epoch" "$nib" train --epoch 3
 expect_error "unknown model" "unknown model" "$nib" train --data "$work/digits.csv" --model resnet1000
-mkdir -p "$work/other"; cp "$work/run/run.json" "$work/other/"
+mkdir -p "$work/other"; cp "$work/run/config.json" "$work/other/"
 "$nib" train --data "$work/digits.csv" --model basic-cnn --model-options conv1=2,conv2=2,kernel=2,hidden=4 --epochs 1 \
   --out "$work/cnn" --quiet >/dev/null 2>&1
 cp "$work/cnn/checkpoint.safetensors" "$work/other/"
 expect_error "--resume with another model's checkpoint" "checkpoint" "$nib" train --resume "$work/other" --epochs 2
-expect_error "predict without images" "--data" "$nib" predict --run "$work/run"
+expect_error "predict without images" "--data" "$nib" predict --model-dir "$work/run"
+expect_error "eval on unlabelled data" "no labels" "$nib" eval --model-dir "$work/run" --data "$work/test.csv"
 
 [ $failures -eq 0 ] && echo "all ok" || { echo "$failures failure(s)"; exit 1; }
