@@ -93,7 +93,7 @@ std::shared_ptr<Transfer> build_transfer(const TransferConfig& config);
 
 // Loads the base's pretrained weights (models/pretrained.h). An empty
 // config.padding or a preprocess given as "" in `preprocess` takes the
-// file's metadata; `config` is updated to what was used, for run.json.
+// file's metadata; `config` is updated to what was used, for config.json.
 std::shared_ptr<Transfer> load_transfer(TransferConfig& config, const std::string& weights_path,
                                         const std::string& preprocess = "");
 
