@@ -23,6 +23,7 @@
 #include "datasets/split.h"
 #include "kernels/registry.h"
 #include "layers/state_dict.h"
+#include "models/head.h"
 #include "models/transfer.h"
 #include "optim/optim.h"
 #include "tensor/random.h"
@@ -139,6 +140,9 @@ int finetune(int argc, char** argv) {
   NIB_CHECK(unfreeze_k == 0 || freeze == "base", "--unfreeze needs a frozen base (--freeze base)");
   NIB_CHECK(unfreeze_k == 0 || (unfreeze_after >= 1 && unfreeze_after < config.epochs), "--unfreeze-after ",
             unfreeze_after, " leaves no epoch for the frozen or the unfrozen stage (--epochs ", config.epochs, ")");
+  NIB_CHECK(model_config.arch == "mobilenet_v2" || model_config.arch == "vgg16" || model_config.arch == "resnet18",
+            "--model: no pretrained base called '", model_config.arch, "' (mobilenet_v2, vgg16 or resnet18)");
+  models::parse_head(model_config.head);  // a typo is reported before minutes of data loading
   data::AugmentConfig augment = data::AugmentConfig::parse(augment_spec);
   NIB_CHECK(!cache || freeze == "base", "--cache-features needs a frozen base (--freeze base)");
   NIB_CHECK(!cache || augment_spec == "none",
@@ -171,6 +175,7 @@ int finetune(int argc, char** argv) {
   info.data = data_options.spec;
   info.command = command_line(argc, argv);
   info.pretrained = weights;
+  info.settings["seed"] = std::to_string(config.seed);  // summary.json reports it
   std::string dir = !out.empty() ? out : train::fresh_run_dir("runs/finetune-" + model_config.arch);
   make_dirs(dir);
   train::save_run_info(dir, info);

@@ -54,7 +54,8 @@ Tensor Transfer::forward(const Tensor& images) { return head_from_features(froze
 void Transfer::on_train(bool on) {
   if (!on) return;
   for (auto& [name, module] : base->named_modules())
-    if (auto* bn = dynamic_cast<BatchNorm2d*>(module); bn && !bn->weight.requires_grad()) bn->eval();
+    if (auto* bn = dynamic_cast<BatchNorm2d*>(module); bn && (!bn->weight.requires_grad() || base_batchnorm_eval))
+      bn->eval();
 }
 
 TransferHead::TransferHead(std::shared_ptr<Transfer> model) : model_(std::move(model)) {

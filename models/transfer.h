@@ -16,6 +16,12 @@
 // inference mode (running statistics) even when the model is set to train().
 // Without that, a frozen MobileNetV2 would normalise with the statistics of
 // each small batch of digits and its pretrained features would drift.
+// Unfrozen blocks keep inference-mode BatchNorm too by default (their γ and
+// β still train), as Keras' guide does by calling the base with
+// training=False: switching them to batch statistics mid-training changes
+// the features under the head at once. With the TFLite MobileNetV2, whose
+// BatchNorms are folded (identity statistics, the conv bias in β), MNIST
+// fine-tuning of features.17-18 fell to chance accuracy within one epoch.
 #pragma once
 
 #include <memory>
@@ -59,9 +65,12 @@ class Transfer : public Module {
   std::shared_ptr<Sequential> head;
   Preprocess preprocess;
   int64_t in_channels;
+  // Unfrozen base BatchNorms use running statistics too (see the top of the
+  // file); false lets them use batch statistics in train().
+  bool base_batchnorm_eval = true;
 
  protected:
-  // Runs after the children switched: puts frozen BatchNorms back in eval mode.
+  // Runs after the children switched: puts the base's BatchNorms back in eval mode.
   void on_train(bool on) override;
 };
 

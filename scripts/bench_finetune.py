@@ -7,6 +7,7 @@ the feature-caching time from nib's own output. Usage (from the repository
 root, after scripts/build.sh):
 
     scripts/bench_finetune.py [NAME...]     # all benchmarks, or the named ones
+    scripts/bench_finetune.py --report      # rewrite finetune.md from finetune.json
 """
 import csv
 import datetime
@@ -26,11 +27,21 @@ BENCHMARKS = {
         "--data", f"{DATA}/hand_written_digits", "--channels", "1", "--image-size", "96", "--val-split", "0.2",
         "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
         "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-digits"],
+    "digits-flatten-cached": [
+        "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
+        "--data", f"{DATA}/hand_written_digits", "--channels", "1", "--image-size", "64", "--val-split", "0.2",
+        "--head", "flatten,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-digits-flatten"],
     "mnist-frozen-cached": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", "mnist", "--image-size", "32",
         "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "10",
         "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-mnist-frozen"],
+    "mnist-64-limit2000": [
+        "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
+        "--data", "mnist", "--image-size", "64", "--limit", "2000",
+        "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
+        "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-mnist-64-limit2000"],
     "mnist-unfreeze": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", "mnist", "--image-size", "32",
@@ -62,7 +73,9 @@ def run(name, command):
         summary = json.load(f)
     with open(f"{out_dir}/metrics.csv") as f:
         epochs = list(csv.DictReader(f))
-    cached = re.search(r"cached\s+features \S+ of (\d+) images in ([\d.]+)s", proc.stdout)
+    with open(f"{out_dir}/finetune.log", "w") as f:  # nib's whole output, next to the run's reports
+        f.write(proc.stdout)
+    cached = re.search(r"cached\s+features .*? of (\d+) images in ([\d.]+)s", proc.stdout)
     return {
         "name": name,
         "command": " ".join(command),
@@ -78,22 +91,30 @@ def run(name, command):
 
 
 def main():
-    names = sys.argv[1:] or list(BENCHMARKS)
     os.makedirs("bench/results", exist_ok=True)
     path = "bench/results/finetune.json"
     previous = json.load(open(path)) if os.path.exists(path) else {"runs": []}
-    runs = {r["name"]: r for r in previous["runs"]}
-    for name in names:
-        runs[name] = run(name, BENCHMARKS[name])
-        runs[name]["date"] = datetime.date.today().isoformat()
-    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "runs": list(runs.values()),
-              "note": "shared machine: other jobs ran at the same time, so times are upper bounds"}
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
+    if sys.argv[1:] == ["--report"]:
+        result = previous
+    else:
+        runs = {r["name"]: r for r in previous["runs"]}
+        for name in sys.argv[1:] or list(BENCHMARKS):
+            runs[name] = run(name, BENCHMARKS[name])
+            runs[name]["date"] = datetime.date.today().isoformat()
+        result = {"cpu": cpu_model(), "cores": os.cpu_count(), "runs": list(runs.values()),
+                  "note": "shared machine: other jobs ran at the same time, so times are upper bounds"}
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
+    write_markdown(result)
+
+
+def write_markdown(result):
     lines = ["# nib finetune: MobileNetV2 transfer learning on the CPU", "",
              f"CPU: {result['cpu']} ({result['cores']} cores, shared with other jobs, so times are upper bounds).",
              "Weights: `mobilenet_v2_tflite_dequant.safetensors` (ImageNet, tf_same padding, tf preprocessing).",
              "Written by `scripts/bench_finetune.py` from the runs' summary.json and metrics.csv.", "",
+             "s/epoch: the head's epochs (on cached features) or whole epochs; feature caching: one pass of",
+             "the frozen base over train + validation images.", "",
              "| run | date | evaluated on | accuracy | s/epoch | feature caching | wall |",
              "|---|---|---|---|---|---|---|"]
     for r in result["runs"]:

@@ -170,12 +170,16 @@ TEST_CASE("transfer: BatchNorm of a frozen base stays in eval mode under train()
   CHECK(relative_error(got, expected) < 1e-6);
   CHECK(relative_error(dynamic_cast<BatchNorm2d*>(model->base->find("features.0.1"))->running_mean, mean_before) == 0);
 
-  // Without the freeze, train() means batch statistics: a different result.
+  // Unfrozen, the base keeps running statistics by default...
   model->base->unfreeze();
+  model->train();
+  CHECK(relative_error(model->frozen_features(x), expected) < 1e-6);
+  // ...and uses batch statistics, a different result, when asked to.
+  model->base_batchnorm_eval = false;
   model->train();
   CHECK(relative_error(model->frozen_features(x), expected) > 1e-3);
 
-  // Unfreezing the last block puts only its BatchNorms in training mode.
+  // Then unfreezing the last block puts only its BatchNorms in training mode.
   model->base->freeze();
   models::unfreeze_last_blocks(*model, "mobilenet_v2", 1);
   model->train();
