@@ -42,7 +42,7 @@ const char* kHelp = R"(usage: nib finetune --weights FILE [options]
 
 Transfer learning: a pretrained base with a new head. Writes a run directory
 like nib train (model.safetensors, config.json, metrics.csv, history.png,
-confusion.png, samples.png, summary.json); nib predict --run DIR uses it.
+confusion.png, misclassified.png, correct.png, summary.json); nib predict --model-dir DIR uses it.
 
 model
   --model ARCH         mobilenet_v2 | vgg16 | resnet18 (default mobilenet_v2)
@@ -257,7 +257,7 @@ int finetune(int argc, char** argv) {
   std::printf("\n%s accuracy: %.2f%% (%lld images); %.1f s per epoch on average\n", set_name.c_str(),
               100.0 * report.accuracy, static_cast<long long>(final_set.size()),
               seconds / static_cast<double>(history.epochs.size()));
-  std::printf("reports: %s/{history,confusion,samples}.png, metrics.csv, summary.json\n", dir.c_str());
+  std::printf("reports: %s/{history,confusion,misclassified,correct}.png, metrics.csv, summary.json\n", dir.c_str());
   return history.interrupted ? 130 : 0;
 }
 
