@@ -60,30 +60,6 @@ ClassIndex load_class_index(const std::string& path) {
   return index;
 }
 
-bool is_image_file(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
-
-// Files as given, and directories walked recursively, in sorted order.
-std::vector<std::string> collect_images(const std::vector<std::string>& inputs) {
-  std::vector<std::string> files;
-  for (const std::string& input : inputs) {
-    if (!std::filesystem::is_directory(input)) {
-      files.push_back(input);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(input))
-      if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path().string());
-    std::sort(found.begin(), found.end());
-    NIB_CHECK(!found.empty(), input, ": no images (.jpg, .jpeg, .png, .bmp) in this directory");
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  return files;
-}
-
 std::string json_escape(const std::string& s) { return json::dump(json::Value(s), -1); }
 
 }  // namespace
@@ -119,7 +95,7 @@ int classify(int argc, char** argv) {
   std::map<std::string, int64_t> class_of_wnid;
   for (size_t i = 0; i < index.wnids.size(); ++i) class_of_wnid[index.wnids[i]] = static_cast<int64_t>(i);
 
-  std::vector<std::string> files = collect_images(args.positional());
+  std::vector<std::string> files = image_files(args.positional());
   if (!as_json)
     std::fprintf(stderr, "%s, padding %s, preprocess %s, %zu images\n", arch.c_str(),
                  net.spec.options["padding"].c_str(), models::preprocess_name(net.preprocess), files.size());

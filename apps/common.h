@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "util/args.h"
 
@@ -10,6 +11,11 @@ namespace nib::apps {
 // Reads --kernels (implementation choice, see kernels/registry.h) and
 // --threads (OpenMP threads) and applies them.
 void configure_runtime(Args& args);
+
+// Image files from command-line arguments: files as given, folders walked
+// recursively for .jpg/.jpeg/.png/.bmp (any case), each folder's files sorted.
+// An empty folder is an error naming it.
+std::vector<std::string> image_files(const std::vector<std::string>& inputs);
 
 // The command line as one string, for config.json.
 std::string command_line(int argc, char** argv);

@@ -61,24 +61,6 @@ Tensor load_input(const std::string& path, int64_t channels, int64_t size) {
   return chw.reshape({1, chw.size(0), chw.size(1), chw.size(2)});
 }
 
-// Files as given; folders walked recursively for images, in sorted order.
-std::vector<std::string> image_files(const std::vector<std::string>& inputs) {
-  std::vector<std::string> files;
-  for (const std::string& input : inputs) {
-    if (!std::filesystem::is_directory(input)) {
-      files.push_back(input);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(input))
-      if (entry.is_regular_file() && data::is_image_file(entry.path().string())) found.push_back(entry.path().string());
-    std::sort(found.begin(), found.end());
-    NIB_CHECK(!found.empty(), input, ": no images in this folder");
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  return files;
-}
-
 std::string last_component(const std::string& spec) {
   std::string s = spec;
   while (!s.empty() && s.back() == '/') s.pop_back();
