@@ -1,6 +1,5 @@
 #include "models/pretrained.h"
 
-#include <set>
 
 #include "layers/state_dict.h"
 #include "tensor/safetensors.h"
@@ -77,15 +76,7 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
     bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
     if (!(options.features_only && head)) used.push_back(entry);
   }
-  // Converted checkpoints (and PyTorch's before 0.4.1) have no BatchNorm
-  // num_batches_tracked counters; PyTorch loads them as 0, and so does nib.
-  std::set<std::string> given;
-  for (const auto& entry : used) given.insert(entry.first);
-  for (const auto& [name, tensor] : out.model->state_dict()) {
-    const std::string suffix = "num_batches_tracked";
-    bool counter = name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-    if (counter && !given.count(name)) used.emplace_back(name, Tensor::zeros(tensor.shape(), kCPU, tensor.dtype()));
-  }
+  // Converted checkpoints without BatchNorm step counters load too (load_state_dict keeps the model's own, 0).
   try {
     load_state_dict(*out.model, used, /*strict=*/true);
   } catch (const Error& e) {

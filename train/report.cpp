@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "util/files.h"
 #include "util/json.h"
@@ -19,27 +18,17 @@ std::string percent(double fraction) {
   return text;
 }
 
-std::vector<int32_t> labels_of(const data::Dataset& d) {
-  if (!d.labels.defined()) return {};
-  const int32_t* p = d.labels.cpu().data_as<int32_t>();
-  return std::vector<int32_t>(p, p + d.labels.numel());
-}
-
 }  // namespace
 
 void write_history(const std::string& dir, const History& history) {
-  std::ostringstream csv;
-  csv << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_second\n";
   viz::TrainingHistory curves;
   for (const auto& e : history.epochs) {
-    csv << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ',' << e.val_loss << ',' << e.val_accuracy
-        << ',' << e.learning_rate << ',' << e.seconds << ',' << e.images_per_second << '\n';
     curves.train_loss.push_back(e.train_loss);
     curves.val_loss.push_back(e.val_loss);
     curves.train_accuracy.push_back(e.train_accuracy);
     curves.val_accuracy.push_back(e.val_accuracy);
   }
-  write_file_atomic(dir + "/metrics.csv", csv.str());
+  write_file_atomic(dir + "/metrics.csv", history_to_csv(history));
   viz::plot_training_history(curves, dir + "/history.png", "Training history");
 }
 
@@ -112,7 +101,7 @@ void write_class_distribution(const data::Dataset& set, const std::string& title
 
 FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
                                 const RunInfo& info, const History& history, const std::string& dir, Device device) {
-  Predictions predictions = predict(model, set.images, labels_of(set), device);
+  Predictions predictions = predict(model, set.images, set.label_vector(), device);
   write_prediction_figures(set, predictions, info.class_names, info.model.name + " on " + set_name, dir);
 
   FinalReport report{predictions.accuracy(), predictions.mean_loss};

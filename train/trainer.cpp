@@ -38,12 +38,6 @@ class InterruptGuard {
   void (*previous_)(int);
 };
 
-std::vector<int32_t> labels_of(const data::Dataset& d) {
-  if (!d.labels.defined()) return {};
-  const int32_t* p = d.labels.cpu().data_as<int32_t>();
-  return std::vector<int32_t>(p, p + d.labels.numel());
-}
-
 // Number of rows whose argmax equals the label.
 int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   std::vector<float> z = logits.to_vector();
@@ -63,15 +57,6 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
 // The history travels inside the checkpoint as CSV text in its metadata.
 const char* kHistoryHeader = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_second";
 
-std::string history_to_csv(const History& h) {
-  std::ostringstream out;
-  out << kHistoryHeader << "\n";
-  out.precision(9);
-  for (const auto& e : h.epochs)
-    out << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ',' << e.val_loss << ',' << e.val_accuracy
-        << ',' << e.learning_rate << ',' << e.seconds << ',' << e.images_per_second << "\n";
-  return out.str();
-}
 
 History history_from_csv(const std::string& text, const std::string& path) {
   History h;
@@ -106,6 +91,16 @@ NamedTensors take_prefix(const std::string& prefix, const NamedTensors& tensors)
 }
 
 }  // namespace
+
+std::string history_to_csv(const History& h) {
+  std::ostringstream out;
+  out << kHistoryHeader << "\n";
+  out.precision(9);
+  for (const auto& e : h.epochs)
+    out << e.epoch << ',' << e.train_loss << ',' << e.train_accuracy << ',' << e.val_loss << ',' << e.val_accuracy
+        << ',' << e.learning_rate << ',' << e.seconds << ',' << e.images_per_second << "\n";
+  return out.str();
+}
 
 bool interrupt_requested() { return g_interrupted.load(); }
 
@@ -152,7 +147,7 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
     if (!config.quiet)
       std::printf("Resuming from %s after epoch %zu\n", config.checkpoint_path.c_str(), history.epochs.size());
   }
-  std::vector<int32_t> val_labels = labels_of(setup.validation);
+  std::vector<int32_t> val_labels = setup.validation.label_vector();
   InterruptGuard guard;
   const int64_t steps_per_epoch = setup.train_loader.batches_per_epoch();
   int64_t epochs_this_run = 0;

@@ -73,6 +73,9 @@ void save_checkpoint(const std::string& path, const Module& model, const optim::
                      const History& history);
 History load_checkpoint(const std::string& path, Module& model, optim::Optimizer& optimizer);
 
+// The history as CSV (metrics.csv, and inside checkpoints), one line per epoch.
+std::string history_to_csv(const History& history);
+
 // Re-seeds every Dropout below `model` from (seed, epoch): masks depend only
 // on where the run is, which makes --resume exact.
 void reseed_dropout(Module& model, uint64_t seed, int64_t epoch);
