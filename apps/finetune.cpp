@@ -19,6 +19,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "apps/run_settings.h"
 #include "datasets/loader.h"
 #include "datasets/split.h"
 #include "kernels/registry.h"
@@ -68,6 +69,8 @@ optimisation
   --schedule SPEC (constant; applied per stage)  --momentum F  --weight-decay F  --label-smoothing F
 run
   --out DIR  --seed N  --device cpu|cuda  --kernels SPEC  --threads N  --quiet
+  --resume DIR         continue an interrupted run (its settings come from DIR/config.json)
+  --stop-after N       stop after N epochs in this process, as if interrupted
 )";
 
 // Trainable parameters only: frozen ones get no optimizer state.
@@ -94,45 +97,54 @@ int finetune(int argc, char** argv) {
     std::fputs(kHelp, stdout);
     return 0;
   }
+  // --resume DIR restores every setting from DIR/config.json (as nib train does).
+  std::string resume_dir = args.get("resume", "");
+  train::RunInfo previous;
+  if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
+  RunSettings settings(args, previous.settings);
+
   train::DataOptions data_options;
-  data_options.spec = args.get("data", "mnist");
-  data_options.image_size = args.get_int("image-size", 96);
-  data_options.channels = args.get_int("channels", 3);
-  data_options.val_split = args.get_double("val-split", 0.1);
-  data_options.seed = static_cast<uint64_t>(args.get_int("seed", 1));
-  data_options.limit = args.get_int("limit", 0);
+  data_options.spec = settings.text("data", "mnist");
+  data_options.image_size = settings.integer("image-size", "96");
+  data_options.channels = settings.integer("channels", "3");
+  data_options.val_split = settings.number("val-split", "0.1");
+  data_options.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
+  data_options.limit = settings.integer("limit", "0");
 
   models::TransferConfig model_config;
-  model_config.arch = args.get("model", "mobilenet_v2");
-  model_config.head = args.get("head", "gap,dense128,dropout0.5");
-  model_config.padding = args.get("padding", "");
-  std::string preprocess = args.get("preprocess", "");
-  std::string weights = args.require("weights");
+  model_config.arch = settings.text("model", "mobilenet_v2");
+  model_config.head = settings.text("head", "gap,dense128,dropout0.5");
+  model_config.padding = settings.text("padding", "");
+  std::string preprocess = settings.text("preprocess", "");
+  std::string weights = settings.text("weights", "");
 
-  std::string freeze = args.get("freeze", "base");
-  int64_t unfreeze_k = parse_unfreeze(args.get("unfreeze", ""));
-  bool cache = args.flag("cache-features");
+  std::string freeze = settings.text("freeze", "base");
+  int64_t unfreeze_k = parse_unfreeze(settings.text("unfreeze", ""));
+  bool cache = settings.flag("cache-features");
 
   train::TrainConfig config;
-  config.epochs = args.get_int("epochs", 5);
-  config.batch_size = args.get_int("batch-size", 64);
-  config.label_smoothing = static_cast<float>(args.get_double("label-smoothing", 0.0));
+  config.epochs = settings.integer("epochs", "5");
+  config.batch_size = settings.integer("batch-size", "64");
+  config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
   config.seed = data_options.seed;
   config.device = parse_device(args.get("device", "cpu"));
   config.quiet = args.flag("quiet");
+  const int64_t stop_after = args.get_int("stop-after", 0);
   const bool after_given = args.has("unfreeze-after");
-  int64_t unfreeze_after = args.get_int("unfreeze-after", unfreeze_k > 0 ? config.epochs / 2 : config.epochs);
-  std::string optimizer_name = args.get("optimizer", "adam");
-  double lr = args.get_double("lr", 0.001);
-  double base_lr = args.get_double("base-lr", lr / 10);
-  std::string schedule_spec = args.get("schedule", "constant");
-  double momentum = args.get_double("momentum", 0.9);
-  double weight_decay = args.get_double("weight-decay", optimizer_name == "adamw" ? 0.01 : 0.0);
-  std::string augment_spec = args.get("augment", "none");
+  int64_t unfreeze_after = settings.integer(
+      "unfreeze-after", std::to_string(unfreeze_k > 0 ? config.epochs / 2 : config.epochs));
+  std::string optimizer_name = settings.text("optimizer", "adam");
+  double lr = settings.number("lr", "0.001");
+  double base_lr = settings.number("base-lr", str(lr / 10));
+  std::string schedule_spec = settings.text("schedule", "constant");
+  double momentum = settings.number("momentum", "0.9");
+  double weight_decay = settings.number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
+  std::string augment_spec = settings.text("augment", "none");
   std::string out = args.get("out", "");
   configure_runtime(args);
   args.finish();
 
+  NIB_CHECK(!weights.empty(), "--weights FILE is required (the pretrained base, .safetensors or .pth)");
   NIB_CHECK(config.epochs > 0, "--epochs must be positive");
   NIB_CHECK(config.batch_size > 0, "--batch-size must be positive");
   NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
@@ -173,34 +185,47 @@ int finetune(int argc, char** argv) {
   info.model = models::transfer_spec(model_config);
   info.class_names = data.train.class_names;
   info.data = data_options.spec;
-  info.command = command_line(argc, argv);
+  info.command = resume_dir.empty() ? command_line(argc, argv) : previous.command;
   info.pretrained = weights;
-  info.settings["seed"] = std::to_string(config.seed);  // summary.json reports it
-  std::string dir = !out.empty() ? out : train::fresh_run_dir("runs/finetune-" + model_config.arch);
+  info.settings = settings.all();
+  std::string dir = !resume_dir.empty() ? resume_dir
+                    : !out.empty()      ? out
+                                        : train::fresh_run_dir("runs/finetune-" + model_config.arch);
   make_dirs(dir);
   train::save_run_info(dir, info);
   std::printf("run     %s\n\n", dir.c_str());
+
+  // Each stage has its own checkpoint: the two train different parameters
+  // (stage 1 with cached features trains the head alone) with different
+  // optimizer groups. --resume continues the stage that was running.
+  const std::string head_checkpoint = dir + "/checkpoint.safetensors";
+  const std::string unfrozen_checkpoint = dir + "/checkpoint-unfrozen.safetensors";
+  const bool resume = !resume_dir.empty();
 
   // ---- Stage 1: the head on a frozen base (or everything with --freeze none) ---------
   std::unique_ptr<optim::Optimizer> optimizer =
       optim::make_optimizer(optimizer_name, trainable(*model), static_cast<float>(lr), static_cast<float>(momentum),
                             static_cast<float>(weight_decay));
   train::History history;
+  int64_t epochs_left = stop_after;  // --stop-after: epochs still to train in this process (0 = no limit)
   auto run_stage = [&](Module& trained, const data::Dataset& train_set, const data::Dataset& val_set,
-                       int64_t epochs, const data::AugmentConfig& stage_augment) {
+                       int64_t epochs, const std::string& checkpoint) {
     data::LoaderOptions loader_options;
     loader_options.batch_size = config.batch_size;
     loader_options.seed = config.seed + history.epochs.size();  // a different order per stage
-    loader_options.augment = stage_augment;
+    loader_options.augment = augment;
     data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
     auto schedule = optim::parse_schedule(schedule_spec, static_cast<float>(lr), epochs * loader.batches_per_epoch(),
                                           loader.batches_per_epoch());
     train::TrainConfig stage_config = config;
     stage_config.epochs = epochs;
     stage_config.seed = config.seed + history.epochs.size();  // fresh dropout masks in stage 2
+    stage_config.checkpoint_path = checkpoint;
+    stage_config.stop_after = epochs_left;
     const size_t before = history.epochs.size();
-    train::History stage = train::fit({trained, *optimizer, *schedule, loader, val_set}, stage_config, false,
+    train::History stage = train::fit({trained, *optimizer, *schedule, loader, val_set}, stage_config, resume,
                                       [&](const train::History& h) {
+                                        if (epochs_left > 0) --epochs_left;
                                         train::History all = history;
                                         for (auto e : h.epochs) {
                                           e.epoch += static_cast<int64_t>(before);
@@ -215,7 +240,12 @@ int finetune(int argc, char** argv) {
     history.interrupted = stage.interrupted;
   };
 
-  if (cache) {
+  // A run resumed in stage 2 has finished stage 1: its checkpoint holds the
+  // whole model, so stage 1 (and the feature cache) is skipped.
+  const bool in_stage_two = resume && unfreeze_k > 0 && file_exists(unfrozen_checkpoint);
+  if (in_stage_two) {
+    history = train::read_checkpoint_history(head_checkpoint);
+  } else if (cache) {
     auto started = std::chrono::steady_clock::now();
     data::Dataset train_features = train::cache_features(*model, data.train, config.device, 100, config.quiet);
     data::Dataset val_features = train::cache_features(*model, data.validation, config.device, 100, config.quiet);
@@ -225,12 +255,16 @@ int finetune(int argc, char** argv) {
                 static_cast<long long>(data.train.size() + data.validation.size()), seconds,
                 (data.train.size() + data.validation.size()) / seconds);
     models::TransferHead head(model);
-    run_stage(head, train_features, val_features, unfreeze_after, augment);
+    run_stage(head, train_features, val_features, unfreeze_after, head_checkpoint);
   } else {
-    run_stage(*model, data.train, data.validation, unfreeze_after, augment);
+    run_stage(*model, data.train, data.validation, unfreeze_after, head_checkpoint);
   }
 
   // ---- Stage 2: the last K blocks of the base join at --base-lr ----------------------
+  if (unfreeze_k > 0 && !history.interrupted && stop_after > 0 && epochs_left == 0) {
+    history.interrupted = true;  // --stop-after reached exactly at the end of stage 1
+    std::printf("Stopping after stage 1 as asked (--stop-after); continue with --resume\n");
+  }
   if (unfreeze_k > 0 && !history.interrupted) {
     std::vector<std::string> blocks = models::unfreeze_last_blocks(*model, model_config.arch, unfreeze_k);
     std::vector<Tensor> base_params;
@@ -241,7 +275,7 @@ int finetune(int argc, char** argv) {
     std::string joined;
     for (const auto& b : blocks) joined += (joined.empty() ? "" : ", ") + b;
     std::printf("\nunfreezing %s (lr %g)\n", joined.c_str(), base_lr);
-    run_stage(*model, data.train, data.validation, config.epochs - unfreeze_after, augment);
+    run_stage(*model, data.train, data.validation, config.epochs - unfreeze_after, unfrozen_checkpoint);
   }
   if (history.epochs.empty()) return 130;
   model->eval();

@@ -12,6 +12,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "apps/run_settings.h"
 #include "datasets/loader.h"
 #include "datasets/split.h"
 #include "tensor/random.h"
@@ -93,48 +94,32 @@ int train(int argc, char** argv) {
   train::RunInfo previous;
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
 
-  // Every setting as text: from the command line, else (with --resume) from
-  // the run being continued, else the default. config.json keeps them all.
-  std::map<std::string, std::string> settings;
-  auto setting = [&](const std::string& name, const std::string& fallback) {
-    std::string value = args.get(name, "");
-    if (args.has(name)) return settings[name] = value;
-    auto it = previous.settings.find(name);
-    return settings[name] = it != previous.settings.end() ? it->second : fallback;
-  };
-  auto number = [&](const std::string& name, const std::string& fallback) {
-    std::string text = setting(name, fallback);
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    NIB_CHECK(end && *end == '\0' && !text.empty(), "--", name, " expects a number, got '", text, "'");
-    return v;
-  };
-
+  RunSettings settings(args, previous.settings);
   train::DataOptions data_options;
-  data_options.spec = setting("data", "mnist");
-  data_options.image_size = static_cast<int64_t>(number("image-size", "0"));
-  data_options.channels = static_cast<int64_t>(number("channels", "0"));
-  data_options.val_split = number("val-split", "0.1");
-  data_options.seed = static_cast<uint64_t>(number("seed", "1"));
-  data_options.limit = static_cast<int64_t>(number("limit", "0"));
+  data_options.spec = settings.text("data", "mnist");
+  data_options.image_size = settings.integer("image-size", "0");
+  data_options.channels = settings.integer("channels", "0");
+  data_options.val_split = settings.number("val-split", "0.1");
+  data_options.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
+  data_options.limit = settings.integer("limit", "0");
   data_options.skip_bad_images = args.flag("skip-bad-images");
 
   train::TrainConfig config;
-  config.epochs = static_cast<int64_t>(number("epochs", "6"));
-  config.batch_size = static_cast<int64_t>(number("batch-size", "64"));
-  config.label_smoothing = static_cast<float>(number("label-smoothing", "0"));
+  config.epochs = settings.integer("epochs", "6");
+  config.batch_size = settings.integer("batch-size", "64");
+  config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
   config.seed = data_options.seed;
   config.device = parse_device(args.get("device", "cpu"));
   config.quiet = args.flag("quiet");
   int64_t stop_after = args.get_int("stop-after", 0);
-  std::string model_name = setting("model", "basic-cnn");
-  std::string model_options = setting("model-options", "");
-  std::string optimizer_name = setting("optimizer", "adam");
-  double lr = number("lr", "0.002");
-  std::string schedule_spec = setting("schedule", "onecycle");
-  double momentum = number("momentum", "0.9");
-  double weight_decay = number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
-  std::string augment_spec = setting("augment", "none");
+  std::string model_name = settings.text("model", "basic-cnn");
+  std::string model_options = settings.text("model-options", "");
+  std::string optimizer_name = settings.text("optimizer", "adam");
+  double lr = settings.number("lr", "0.002");
+  std::string schedule_spec = settings.text("schedule", "onecycle");
+  double momentum = settings.number("momentum", "0.9");
+  double weight_decay = settings.number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
+  std::string augment_spec = settings.text("augment", "none");
   std::string out = args.get("out", "");
   configure_runtime(args);
   args.finish();
@@ -159,7 +144,7 @@ int train(int argc, char** argv) {
     info.data = data_options.spec;
     info.command = command_line(argc, argv);
   }
-  info.settings = settings;
+  info.settings = settings.all();
   manual_seed(config.seed);
   ModulePtr model = models::build_model(info.model);
   model->to(config.device);

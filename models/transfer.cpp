@@ -82,7 +82,7 @@ std::shared_ptr<Transfer> assemble(ModulePtr base, const TransferConfig& config)
 
 std::shared_ptr<Transfer> build_transfer(const TransferConfig& config) {
   ModelSpec base_spec{config.arch, 3, config.image_size, 1000,
-                      {{"padding", config.padding}, {"features_only", "true"}}};
+                      {{"padding", config.padding}, {"width", config.width}, {"features_only", "true"}}};
   return assemble(build_model(base_spec), config);
 }
 
@@ -95,6 +95,7 @@ std::shared_ptr<Transfer> load_transfer(TransferConfig& config, const std::strin
   options.image_size = config.image_size;
   PretrainedModel pretrained = load_pretrained(config.arch, weights_path, options);
   config.padding = pretrained.spec.options.at("padding");
+  if (pretrained.spec.options.count("width")) config.width = pretrained.spec.options.at("width");
   config.preprocess = pretrained.preprocess;
   return assemble(pretrained.model, config);
 }
@@ -104,7 +105,8 @@ ModelSpec transfer_spec(const TransferConfig& config) {
           {{"base", config.arch},
            {"padding", config.padding},
            {"preprocess", preprocess_name(config.preprocess)},
-           {"head", config.head}}};
+           {"head", config.head},
+           {"width", config.width}}};
 }
 
 TransferConfig transfer_config(const ModelSpec& spec) {
@@ -114,7 +116,8 @@ TransferConfig transfer_config(const ModelSpec& spec) {
     else if (key == "padding") config.padding = value;
     else if (key == "preprocess") config.preprocess = parse_preprocess(value);
     else if (key == "head") config.head = value;
-    else fail("transfer: unknown option '", key, "' (valid: base, padding, preprocess, head)");
+    else if (key == "width") config.width = value;
+    else fail("transfer: unknown option '", key, "' (valid: base, padding, preprocess, head, width)");
   }
   config.in_channels = spec.in_channels;
   config.image_size = spec.image_size;

@@ -37,6 +37,7 @@ namespace nib::models {
 struct TransferConfig {
   std::string arch = "mobilenet_v2";   // vgg16 | mobilenet_v2 | resnet18
   std::string padding = "torch";       // torch | tf_same (models/torchvision_common.h)
+  std::string width = "1.0";           // the base's width multiplier (reduced in test fixtures)
   Preprocess preprocess = Preprocess::Torch;
   std::string head = "gap,dense128,dropout0.5";
   int64_t in_channels = 3;             // 1: grayscale input, repeated to RGB inside forward

@@ -139,8 +139,21 @@ History load_checkpoint(const std::string& path, Module& model, optim::Optimizer
   return history_from_csv(file.metadata.count("history") ? file.metadata.at("history") : kHistoryHeader, path);
 }
 
+History read_checkpoint_history(const std::string& path) {
+  SafeTensorsFile file = load_safetensors(path);
+  NIB_CHECK(file.metadata.count("format") && file.metadata.at("format") == "nib-checkpoint-1", path,
+            ": not a nib training checkpoint (no format=nib-checkpoint-1 in its metadata)");
+  return history_from_csv(file.metadata.count("history") ? file.metadata.at("history") : kHistoryHeader, path);
+}
+
 History fit(TrainSetup setup, const TrainConfig& config, bool resume, const EpochCallback& on_epoch) {
   Module& model = setup.model;
+  // The schedule sets group 0's lr; other groups (a fine-tuned base at a
+  // smaller lr) keep the ratio they started with, as optim::Scheduler does.
+  // Taken before a checkpoint is loaded: its lrs are the schedule's last ones.
+  std::vector<double> group_scale;
+  for (size_t g = 0; g < setup.optimizer.param_groups().size(); ++g)
+    group_scale.push_back(setup.optimizer.lr(0) > 0 ? setup.optimizer.lr(g) / setup.optimizer.lr(0) : 1.0);
   History history;
   if (resume && !config.checkpoint_path.empty() && file_exists(config.checkpoint_path)) {
     history = load_checkpoint(config.checkpoint_path, model, setup.optimizer);
@@ -151,11 +164,6 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
   InterruptGuard guard;
   const int64_t steps_per_epoch = setup.train_loader.batches_per_epoch();
   int64_t epochs_this_run = 0;
-  // The schedule sets group 0's lr; other groups (a fine-tuned base at a
-  // smaller lr) keep the ratio they started with, as optim::Scheduler does.
-  std::vector<double> group_scale;
-  for (size_t g = 0; g < setup.optimizer.param_groups().size(); ++g)
-    group_scale.push_back(setup.optimizer.lr(0) > 0 ? setup.optimizer.lr(g) / setup.optimizer.lr(0) : 1.0);
 
   for (int64_t epoch = static_cast<int64_t>(history.epochs.size()); epoch < config.epochs; ++epoch) {
     model.train();

@@ -72,6 +72,8 @@ History fit(TrainSetup setup, const TrainConfig& config, bool resume, const Epoc
 void save_checkpoint(const std::string& path, const Module& model, const optim::Optimizer& optimizer,
                      const History& history);
 History load_checkpoint(const std::string& path, Module& model, optim::Optimizer& optimizer);
+// Only the history a checkpoint holds (nib finetune --resume, past stage 1).
+History read_checkpoint_history(const std::string& path);
 
 // The history as CSV (metrics.csv, and inside checkpoints), one line per epoch.
 std::string history_to_csv(const History& history);

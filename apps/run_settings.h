@@ -1,0 +1,36 @@
+// The settings of a training run, remembered in its config.json so that
+// `--resume DIR` continues with exactly the same ones.
+//
+// A value given on the command line wins; else the resumed run's value;
+// else the default. Every value read is recorded (as text), and all() is
+// what config.json stores.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "util/args.h"
+
+namespace nib::apps {
+
+class RunSettings {
+ public:
+  // `previous`: the settings of the run being resumed (empty for a new run).
+  RunSettings(Args& args, std::map<std::string, std::string> previous);
+
+  std::string text(const std::string& name, const std::string& fallback);
+  // Throws "--name expects a number, got '...'" for anything else.
+  double number(const std::string& name, const std::string& fallback);
+  int64_t integer(const std::string& name, const std::string& fallback);
+  // A boolean --flag: given now, or set in the resumed run.
+  bool flag(const std::string& name);
+
+  const std::map<std::string, std::string>& all() const { return settings_; }
+
+ private:
+  Args& args_;
+  std::map<std::string, std::string> previous_;
+  std::map<std::string, std::string> settings_;
+};
+
+}  // namespace nib::apps
