@@ -25,7 +25,7 @@ struct ConvLayer {
   std::string layer;
   const char* kind;  // "conv", "depthwise", "pointwise"
   kernels::Conv2dShape shape;
-  bool quick;        // in the --quick subset
+  bool quick;  // in the --quick subset
 };
 
 kernels::Conv2dShape conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride, int64_t pad,
@@ -49,10 +49,10 @@ std::vector<ConvLayer> conv_layers() {
     const char* name;
     int64_t C, HW, K;
   };
-  const Vgg vgg[] = {{"conv1_1", 3, 224, 64},   {"conv1_2", 64, 224, 64},   {"conv2_1", 64, 112, 128},
-                     {"conv2_2", 128, 112, 128}, {"conv3_1", 128, 56, 256},  {"conv3_2", 256, 56, 256},
-                     {"conv3_3", 256, 56, 256},  {"conv4_1", 256, 28, 512},  {"conv4_2", 512, 28, 512},
-                     {"conv4_3", 512, 28, 512},  {"conv5_1", 512, 14, 512},  {"conv5_2", 512, 14, 512},
+  const Vgg vgg[] = {{"conv1_1", 3, 224, 64},    {"conv1_2", 64, 224, 64},  {"conv2_1", 64, 112, 128},
+                     {"conv2_2", 128, 112, 128}, {"conv3_1", 128, 56, 256}, {"conv3_2", 256, 56, 256},
+                     {"conv3_3", 256, 56, 256},  {"conv4_1", 256, 28, 512}, {"conv4_2", 512, 28, 512},
+                     {"conv4_3", 512, 28, 512},  {"conv5_1", 512, 14, 512}, {"conv5_2", 512, 14, 512},
                      {"conv5_3", 512, 14, 512}};
   for (const Vgg& v : vgg)
     all.push_back({"vgg16", v.name, "conv", conv(32, v.C, v.HW, v.K, 3, 1, 1), std::string(v.name) == "conv3_2"});
@@ -66,9 +66,9 @@ std::vector<ConvLayer> conv_layers() {
     const char* block;
     int64_t C, HW, stride;
   };
-  const Depthwise dws[] = {{"features.1", 32, 112, 1},  {"features.2", 96, 112, 2},  {"features.3", 144, 56, 1},
-                           {"features.4", 144, 56, 2},  {"features.5", 192, 28, 1},  {"features.7", 192, 28, 2},
-                           {"features.8", 384, 14, 1},  {"features.12", 576, 14, 1}, {"features.14", 576, 14, 2},
+  const Depthwise dws[] = {{"features.1", 32, 112, 1}, {"features.2", 96, 112, 2},  {"features.3", 144, 56, 1},
+                           {"features.4", 144, 56, 2}, {"features.5", 192, 28, 1},  {"features.7", 192, 28, 2},
+                           {"features.8", 384, 14, 1}, {"features.12", 576, 14, 1}, {"features.14", 576, 14, 2},
                            {"features.15", 960, 7, 1}};
   for (const Depthwise& d : dws)
     all.push_back({"mobilenetv2", std::string(d.block) + " dw" + (d.stride == 2 ? " s2" : ""), "depthwise",
@@ -78,13 +78,12 @@ std::vector<ConvLayer> conv_layers() {
     int64_t C, K, HW;
   };
   const Pointwise pws[] = {
-      {"features.1 project", 32, 16, 112},   {"features.2 expand", 16, 96, 112},  {"features.2 project", 96, 24, 56},
-      {"features.3 expand", 24, 144, 56},    {"features.3 project", 144, 24, 56}, {"features.4 project", 144, 32, 28},
-      {"features.5 expand", 32, 192, 28},    {"features.5 project", 192, 32, 28}, {"features.7 project", 192, 64, 14},
-      {"features.8 expand", 64, 384, 14},    {"features.8 project", 384, 64, 14}, {"features.11 project", 384, 96, 14},
-      {"features.12 expand", 96, 576, 14},   {"features.12 project", 576, 96, 14},
-      {"features.14 project", 576, 160, 7},  {"features.15 expand", 160, 960, 7},
-      {"features.15 project", 960, 160, 7},  {"features.17 project", 960, 320, 7},
+      {"features.1 project", 32, 16, 112}, {"features.2 expand", 16, 96, 112},   {"features.2 project", 96, 24, 56},
+      {"features.3 expand", 24, 144, 56},  {"features.3 project", 144, 24, 56},  {"features.4 project", 144, 32, 28},
+      {"features.5 expand", 32, 192, 28},  {"features.5 project", 192, 32, 28},  {"features.7 project", 192, 64, 14},
+      {"features.8 expand", 64, 384, 14},  {"features.8 project", 384, 64, 14},  {"features.11 project", 384, 96, 14},
+      {"features.12 expand", 96, 576, 14}, {"features.12 project", 576, 96, 14}, {"features.14 project", 576, 160, 7},
+      {"features.15 expand", 160, 960, 7}, {"features.15 project", 960, 160, 7}, {"features.17 project", 960, 320, 7},
       {"features.18 1x1", 320, 1280, 7}};
   for (const Pointwise& p : pws)
     all.push_back({"mobilenetv2", p.name, "pointwise", conv(64, p.C, p.HW, p.K, 1, 1, 0),
@@ -102,13 +101,6 @@ std::string describe(const kernels::Conv2dShape& s) {
                 static_cast<long long>(s.P()), static_cast<long long>(s.Q()));
   return buf;
 }
-
-// The 'kernels::allow_tf32' flag for one contender, restored afterwards.
-struct Tf32Flag {
-  explicit Tf32Flag(bool allow) : before(kernels::allow_tf32()) { kernels::set_allow_tf32(allow); }
-  ~Tf32Flag() { kernels::set_allow_tf32(before); }
-  bool before;
-};
 
 void bench_layer(const Options& options, Results& results, const ConvLayer& layer) {
   const kernels::Conv2dShape& s = layer.shape;
@@ -129,13 +121,12 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
   const std::vector<Pass> passes = {
       {"fwd", yn, 4.0 * (xn + wn + yn),
        [&](bool lib, float* y) {
-         (lib ? kernels::library::conv2d_forward : kernels::custom::conv2d_forward)(s, x.get(), w.get(), bias.get(),
-                                                                                   y);
+         (lib ? kernels::library::conv2d_forward : kernels::custom::conv2d_forward)(s, x.get(), w.get(), bias.get(), y);
        }},
       {"bwd-data", xn, 4.0 * (yn + wn + xn),
        [&](bool lib, float* gx) {
          (lib ? kernels::library::conv2d_backward_data : kernels::custom::conv2d_backward_data)(s, gy.get(), w.get(),
-                                                                                               gx);
+                                                                                                gx);
        }},
       {"bwd-weight", wn, 4.0 * (xn + yn + wn),
        [&](bool lib, float* gw) {
@@ -156,7 +147,7 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
     };
     Row library_row, custom_row;
     {
-      Tf32Flag off(false);
+      Tf32Scope off(false);
       library_row = row("cudnn", true, false, time_gpu([&] { pass.run(true, expected.get()); }, options.timing));
       custom_row = row("custom", false, false, time_gpu([&] { pass.run(false, out.get()); }, options.timing));
     }
@@ -166,7 +157,7 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
     results.add(std::move(library_row));
     results.add(std::move(custom_row));
     if (dense) {
-      Tf32Flag on(true);
+      Tf32Scope on(true);
       Row tf32_row = row("cudnn-tf32", true, true, time_gpu([&] { pass.run(true, out.get()); }, options.timing));
       tf32_row.vs_library = 1.0;
       tf32_row.rel_error = relative_difference(out.download(), expected.download());

@@ -20,10 +20,10 @@ namespace {
 
 // FP32 FMA lanes per SM, from NVIDIA's architecture whitepapers.
 int fp32_lanes_per_sm(int major, int minor) {
-  if (major == 7) return 64;                   // Volta, Turing
+  if (major == 7) return 64;                     // Volta, Turing
   if (major == 8) return minor == 0 ? 64 : 128;  // A100: 64; GA10x, Orin, Ada: 128
-  if (major == 9) return 128;                  // Hopper
-  if (major >= 10) return 128;                 // Blackwell
+  if (major == 9) return 128;                    // Hopper
+  if (major >= 10) return 128;                   // Blackwell
   return 0;
 }
 
@@ -96,7 +96,7 @@ DeviceInfo query_device() {
   d.cc_minor = prop.minor;
   d.sms = attribute(cudaDevAttrMultiProcessorCount, device);
   d.fp32_lanes_per_sm = fp32_lanes_per_sm(d.cc_major, d.cc_minor);
-  d.clock_ghz = attribute(cudaDevAttrClockRate, device) * 1e-6;              // kHz -> GHz
+  d.clock_ghz = attribute(cudaDevAttrClockRate, device) * 1e-6;               // kHz -> GHz
   d.memory_clock_ghz = attribute(cudaDevAttrMemoryClockRate, device) * 1e-6;  // kHz -> GHz
   d.memory_bus_bits = attribute(cudaDevAttrGlobalMemoryBusWidth, device);
   d.memory_gib = static_cast<double>(prop.totalGlobalMem) / (1 << 30);

@@ -17,18 +17,6 @@ namespace nib::bench::gpu {
 
 namespace {
 
-// Restores the TF32 setting when it goes out of scope (also on an exception).
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool allow) : before_(kernels::allow_tf32()) { kernels::set_allow_tf32(allow); }
-  ~Tf32Scope() { kernels::set_allow_tf32(before_); }
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
-
- private:
-  bool before_;
-};
-
 // One GEMM problem C[M,N] = op(A) op(B), with its operands on the GPU.
 struct GemmProblem {
   bool trans_a = false, trans_b = false;
@@ -117,12 +105,9 @@ void bench_linear(const Options& options, Results& results) {
     bool quick;
   };
   const std::vector<Linear> layers = {
-      {"basic-cnn", "fc1", 128, 64 * 4 * 4, 128, true},
-      {"basic-cnn", "fc2", 128, 128, 10, true},
-      {"vgg16", "fc6", 32, 512 * 7 * 7, 4096, false},
-      {"vgg16", "fc7", 32, 4096, 4096, false},
-      {"vgg16", "fc8", 32, 4096, 1000, false},
-      {"mobilenetv2", "classifier", 64, 1280, 1000, false},
+      {"basic-cnn", "fc1", 128, 64 * 4 * 4, 128, true}, {"basic-cnn", "fc2", 128, 128, 10, true},
+      {"vgg16", "fc6", 32, 512 * 7 * 7, 4096, false},   {"vgg16", "fc7", 32, 4096, 4096, false},
+      {"vgg16", "fc8", 32, 4096, 1000, false},          {"mobilenetv2", "classifier", 64, 1280, 1000, false},
   };
   const std::vector<Contender> contenders = {{"cublas", kernels::library::gemm, true, false},
                                              {"custom", kernels::custom::gemm, false, false}};

@@ -7,15 +7,29 @@
 
 #include "bench/cuda/results.h"
 #include "bench/cuda/timing.h"
+#include "kernels/registry.h"
 
 namespace nib::bench::gpu {
 
 struct Options {
-  bool quick = false;      // a small subset of every group, for a smoke run
+  bool quick = false;  // a small subset of every group, for a smoke run
   TimingOptions timing;
-  int64_t train_steps = 20;                              // timed steps per end-to-end measurement
-  std::string python = "python3";                        // runs the PyTorch reference
+  int64_t train_steps = 20;        // timed steps per end-to-end measurement
+  std::string python = "python3";  // runs the PyTorch reference
   std::string pytorch_script = "bench/pytorch_reference.py";
+};
+
+// Sets kernels::allow_tf32 for one contender and restores it afterwards
+// (also when the contender throws).
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool allow) : before_(kernels::allow_tf32()) { kernels::set_allow_tf32(allow); }
+  ~Tf32Scope() { kernels::set_allow_tf32(before_); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool before_;
 };
 
 // Square GEMMs (every rung of the ladder, cuBLAS with TF32 off and on) and

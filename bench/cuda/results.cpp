@@ -62,12 +62,12 @@ std::map<std::string, double> fwd_bwd_ratio_per_layer(const std::vector<Row>& ro
 Target judge_layers(const std::string& goal, const std::map<std::string, double>& ratios, double want,
                     size_t expected) {
   if (ratios.empty()) return {goal, "not measured", "not measured"};
-  auto worst = std::min_element(ratios.begin(), ratios.end(),
-                                [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto worst =
+      std::min_element(ratios.begin(), ratios.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   size_t meeting = 0;
   for (const auto& [layer, ratio] : ratios) meeting += ratio >= want;
-  std::string measured = std::to_string(meeting) + " of " + std::to_string(ratios.size()) +
-                         " layers meet it; worst " + worst->first + " " + format("%.2fx", worst->second);
+  std::string measured = std::to_string(meeting) + " of " + std::to_string(ratios.size()) + " layers meet it; worst " +
+                         worst->first + " " + format("%.2fx", worst->second);
   if (ratios.size() < expected) measured += " (only " + std::to_string(ratios.size()) + " layers measured)";
   return {goal, measured, worst->second >= want ? "met" : "not met"};
 }
@@ -126,9 +126,8 @@ std::vector<Target> judge_targets(const Results& results) {
 
   {  // GEMM
     const std::string goal = "GEMM fp32 >= 0.9x cuBLAS at n=4096";
-    auto it = std::find_if(rows.begin(), rows.end(), [](const Row& r) {
-      return r.group == "gemm" && r.layer == "n=4096" && r.impl == "custom";
-    });
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [](const Row& r) { return r.group == "gemm" && r.layer == "n=4096" && r.impl == "custom"; });
     if (it == rows.end() || !std::isfinite(it->vs_library))
       targets.push_back({goal, "not measured", "not measured"});
     else
@@ -261,8 +260,7 @@ std::string Results::write(const std::string& dir, const std::string& command_li
   std::ostringstream md;
   md << "# GPU benchmark: " << device_.name << ", " << date << "\n\n"
      << "- device: " << device_.name << ", sm_" << device_.cc_major << device_.cc_minor << ", " << device_.sms
-     << " SMs at " << format("%.2f", device_.clock_ghz) << " GHz, " << format("%.0f", device_.memory_gib)
-     << " GiB\n"
+     << " SMs at " << format("%.2f", device_.clock_ghz) << " GHz, " << format("%.0f", device_.memory_gib) << " GiB\n"
      << "- driver " << device_.kernel_driver << " (CUDA " << device_.driver_cuda << "), CUDA runtime "
      << device_.runtime_cuda << ", cuBLAS " << device_.cublas << ", cuDNN " << device_.cudnn << "\n"
      << "- peaks: FP32 " << format("%.1f", device_.peak_fp32_gflops / 1e3) << " TFLOP/s (F), TF32 tensor cores "
@@ -302,8 +300,8 @@ std::string Results::write(const std::string& dir, const std::string& command_li
       if (r.group != group) continue;
       md << "| " << r.model << " | " << r.layer << " | " << r.pass << " | " << r.shape << " | " << r.impl << " | "
          << format("%.4f", r.ms) << " | " << (r.flops > 0 ? format("%.1f", r.gflops()) : "-") << " | "
-         << format("%.1f", r.gbps()) << " | " << peak_text(*this, r) << " | " << format("%.2f", r.vs_library)
-         << " | " << format("%.1e", r.rel_error) << " |\n";
+         << format("%.1f", r.gbps()) << " | " << peak_text(*this, r) << " | " << format("%.2f", r.vs_library) << " | "
+         << format("%.1e", r.rel_error) << " |\n";
     }
   }
   write_file_atomic(stem + ".md", md.str());

@@ -16,19 +16,19 @@ namespace nib::bench::gpu {
 enum class Bound { Compute, Memory };
 
 struct Row {
-  std::string group;   // "gemm", "linear", "conv", "memory"
-  std::string model;   // "square", "basic-cnn", "vgg16", "mobilenetv2", "large"
-  std::string layer;   // "n=4096", "conv3_2", "features.2 dw", "max pool 2x2"
-  std::string kind;    // conv: "conv", "depthwise", "pointwise"; otherwise = group
-  std::string pass;    // "fwd", "bwd-data", "bwd-weight", "bwd", "step"
-  std::string shape;   // "32x256x56x56 -> 256, 3x3 s1"
-  std::string impl;    // "custom", "custom-tf32", "naive", ..., "cublas", "cublas-tf32", "cudnn", "cudnn-tf32"
+  std::string group;     // "gemm", "linear", "conv", "memory"
+  std::string model;     // "square", "basic-cnn", "vgg16", "mobilenetv2", "large"
+  std::string layer;     // "n=4096", "conv3_2", "features.2 dw", "max pool 2x2"
+  std::string kind;      // conv: "conv", "depthwise", "pointwise"; otherwise = group
+  std::string pass;      // "fwd", "bwd-data", "bwd-weight", "bwd", "step"
+  std::string shape;     // "32x256x56x56 -> 256, 3x3 s1"
+  std::string impl;      // "custom", "custom-tf32", "naive", ..., "cublas", "cublas-tf32", "cudnn", "cudnn-tf32"
   bool library = false;  // cuBLAS / cuDNN (a baseline, not nib's own)
   bool tf32 = false;
   Bound bound = Bound::Compute;
-  double flops = 0;    // per call; 0 for memory-bound ops
-  double bytes = 0;    // the least traffic the op needs per call (see README)
-  double ms = 0;       // median per call
+  double flops = 0;  // per call; 0 for memory-bound ops
+  double bytes = 0;  // the least traffic the op needs per call (see README)
+  double ms = 0;     // median per call
   int samples = 0;
   double vs_library = NAN;  // library ms / this ms (same TF32 setting); NaN: no library to compare
   double rel_error = NAN;   // vs the library's output (TF32 off); NaN: not compared

@@ -55,7 +55,7 @@ struct TimingOptions {
 };
 
 struct Timing {
-  double median_ms = 0;      // median over samples of the time per call
+  double median_ms = 0;  // median over samples of the time per call
   int samples = 0;
   int calls_per_sample = 1;
 };

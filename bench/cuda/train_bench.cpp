@@ -37,7 +37,8 @@ std::string last_line(const std::string& text) {
   size_t end = text.find_last_not_of("\n\r ");
   if (end == std::string::npos) return "";
   size_t start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 // Runs the PyTorch reference and reads "..., 12345 images/s" from what it
@@ -62,7 +63,8 @@ PytorchRun run_pytorch(const Options& options, int64_t batch) {
 
   std::smatch m;
   const std::regex rate(R"(([0-9.]+) images/s)"), version(R"((pytorch \S+) train step)");
-  if (!std::regex_search(output, m, rate)) return {NAN, "not available (no images/s in its output: " + last_line(output) + ")"};
+  if (!std::regex_search(output, m, rate))
+    return {NAN, "not available (no images/s in its output: " + last_line(output) + ")"};
   PytorchRun run;
   run.images_per_s = std::stod(m[1].str());
   run.description = std::regex_search(output, m, version) ? m[1].str() : "pytorch";
@@ -97,10 +99,9 @@ void bench_train(const Options& options, Results& results) {
     row.pytorch_images_per_s = torch.images_per_s;
     row.pytorch = torch.description;
     std::printf("   PyTorch      batch %4lld: %s%s\n", static_cast<long long>(batch),
-                std::isfinite(torch.images_per_s) ? (std::to_string(static_cast<long long>(torch.images_per_s)) +
-                                                     " images/s, ")
-                                                        .c_str()
-                                                  : "",
+                std::isfinite(torch.images_per_s)
+                    ? (std::to_string(static_cast<long long>(torch.images_per_s)) + " images/s, ").c_str()
+                    : "",
                 torch.description.c_str());
     std::fflush(stdout);
     results.add(std::move(row));
