@@ -43,6 +43,7 @@ int nib_gpu_bench(int argc, char** argv) {
   Options options;
   std::set<std::string> groups = kGroups;
   std::string out_dir = "bench/results";
+  bool steps_given = false, repeats_given = false;  // --quick lowers the defaults only
   std::string command = "nib bench gpu";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
 
@@ -59,10 +60,12 @@ int nib_gpu_bench(int argc, char** argv) {
         }
       } else if (arg == "--repeats" && has_value) {
         options.timing.repeats = std::stoi(argv[++i]);
+        repeats_given = true;
       } else if (arg == "--budget-ms" && has_value) {
         options.timing.budget_ms = std::stod(argv[++i]);
       } else if (arg == "--steps" && has_value) {
         options.train_steps = std::stoll(argv[++i]);
+        steps_given = true;
       } else if (arg == "--python" && has_value) {
         options.python = argv[++i];
       } else if (arg == "--pytorch-script" && has_value) {
@@ -85,7 +88,10 @@ int nib_gpu_bench(int argc, char** argv) {
     std::fprintf(stderr, "gpu bench: --repeats, --budget-ms and --steps must be positive\n");
     return 2;
   }
-  if (options.quick) options.timing.repeats = std::min(options.timing.repeats, 5);
+  if (options.quick) {
+    if (!repeats_given) options.timing.repeats = 5;
+    if (!steps_given) options.train_steps = 10;
+  }
 
   if (!nib::cuda::available()) {
     std::fprintf(stderr, "gpu bench: no CUDA device: %s\n", nib::cuda::unavailable_reason().c_str());

@@ -12,7 +12,8 @@
 //   train   images/s of a training step, batch 128 and 512: nib custom, nib
 //           library, PyTorch (bench/pytorch_reference.py)
 //
-// Options: --quick (a small subset of each group), --only LIST,
+// Options: --quick (a small subset of each group; 5 repeats and 10 training
+// steps unless given), --only LIST,
 // --repeats N (timed samples per case, default 10), --budget-ms MS (GPU time
 // per case before stopping early, default 2000), --steps N (training steps,
 // default 20), --python PATH (default python3), --pytorch-script PATH

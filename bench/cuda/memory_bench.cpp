@@ -95,7 +95,9 @@ void max_pool(const Options& o, Results& results, const char* model, const std::
   fill_uniform(x, 11);
   fill_uniform(gy, 12);
   const std::string shape = dims({N, C, HW, HW}) + " -> " + dims({N, C, s.P(), s.Q()});
-  // Forward writes y and the winners' indices (int32).
+  // Forward writes y and the winners' indices (int32). The library side is
+  // cuDNN's pooling plus nib's argmax kernel (cuDNN returns no indices), and
+  // its backward is nib's scatter from argmax (pool_cudnn.cpp explains why).
   race(o, results,
        {model, layer, "fwd", shape, 4.0 * (xn + 2 * yn),
         [&] { kernels::custom::max_pool_forward(s, x.get(), y.get(), argmax.get()); }, &y,
