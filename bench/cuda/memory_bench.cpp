@@ -43,7 +43,10 @@ constexpr bool kHaveLibrary = false;
 
 std::string dims(std::initializer_list<int64_t> sizes) {
   std::string out;
-  for (int64_t s : sizes) out += (out.empty() ? "" : "x") + std::to_string(s);
+  for (int64_t s : sizes) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(s);
+  }
   return out;
 }
 
