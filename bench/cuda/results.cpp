@@ -68,8 +68,10 @@ Target judge_layers(const std::string& goal, const std::map<std::string, double>
   for (const auto& [layer, ratio] : ratios) meeting += ratio >= want;
   std::string measured = std::to_string(meeting) + " of " + std::to_string(ratios.size()) + " layers meet it; worst " +
                          worst->first + " " + format("%.2fx", worst->second);
-  if (ratios.size() < expected) measured += " (only " + std::to_string(ratios.size()) + " layers measured)";
-  return {goal, measured, worst->second >= want ? "met" : "not met"};
+  if (worst->second < want) return {goal, measured, "not met"};
+  // Met on the layers run so far (--quick runs a few): say so.
+  if (ratios.size() < expected) return {goal, measured, "met on a subset"};
+  return {goal, measured, "met"};
 }
 
 }  // namespace
@@ -117,7 +119,7 @@ void Results::print_summary() const {
   }
   std::printf("\nTargets (from the CUDA-backend issue; reported, not tested):\n");
   for (const Target& t : judge_targets(*this))
-    std::printf("  %-13s %-52s %s\n", ("[" + t.verdict + "]").c_str(), t.goal.c_str(), t.measured.c_str());
+    std::printf("  %-18s %-50s %s\n", ("[" + t.verdict + "]").c_str(), t.goal.c_str(), t.measured.c_str());
 }
 
 std::vector<Target> judge_targets(const Results& results) {

@@ -75,7 +75,7 @@ class Results {
 struct Target {
   std::string goal;      // "GEMM fp32 >= 0.9x cuBLAS at n=4096"
   std::string measured;  // "0.93x" / "worst conv4_1 0.71x, all 13 layers ..." / "not measured"
-  std::string verdict;   // "met", "not met", "not measured"
+  std::string verdict;   // "met", "met on a subset" (--quick), "not met", "not measured"
 };
 std::vector<Target> judge_targets(const Results& results);
 
