@@ -2,7 +2,7 @@
 //
 //   nib bench cpu [--quick]                 CPU kernels, reference vs fast
 //   nib bench train-step [--batch 128]      images/s of a training step of the basic CNN
-//   nib bench gpu [--quick]                 CUDA kernels vs cuBLAS/cuDNN (CUDA builds only)
+//   nib bench gpu [--quick]                 CUDA kernels vs cuBLAS/cuDNN, training vs PyTorch (CUDA builds only)
 #include <cstdio>
 #include <cstring>
 
@@ -25,8 +25,10 @@ const char* kHelp = R"(usage: nib bench <benchmark> [options]
                --quick  --only TEXT  --threads N  --ref-limit GFLOP  --budget S  --out DIR
   train-step   images/s of a full training step of the basic CNN on MNIST-shaped data
                --batch N  --steps N  --threads N  --device cpu|cuda  --kernels SPEC  --json FILE
-  gpu          every CUDA GEMM rung and convolution against cuBLAS / cuDNN
-               --quick  --batch N  --out DIR
+  gpu          CUDA kernels vs cuBLAS / cuDNN per op and shape (GEMM, linear, conv,
+               memory-bound ops) and a basic-CNN training step vs PyTorch on the GPU
+               --quick  --only gemm,conv,memory,train  --repeats N  --budget-ms MS
+               --steps N  --python PATH  --pytorch-script PATH  --out DIR
 
 Results are written to bench/results/ (JSON and Markdown, with the machine and date).
 bench/train_step_vs_pytorch.sh compares train-step with PyTorch on the same cores.

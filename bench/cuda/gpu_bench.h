@@ -1,9 +1,26 @@
-// The GPU benchmark: every CUDA GEMM rung against cuBLAS, and nib's
-// convolutions against cuDNN on layers of VGG16, ResNet18 and MobileNetV2.
+// `nib bench gpu`: nib's CUDA kernels against cuBLAS / cuDNN, per op and per
+// shape, and a basic-CNN training step against PyTorch on the same GPU.
+//
+// Groups (--only gemm,conv,memory,train; default all):
+//   gemm    square GEMMs 1024..8192, every rung of the ladder, cuBLAS with
+//           TF32 off and on; the GEMMs of every linear layer
+//   conv    every conv layer of the basic CNN, VGG16 (batch 32) and
+//           MobileNetV2's distinct depthwise and pointwise convs (batch 64):
+//           fwd, bwd-data, bwd-weight vs cuDNN
+//   memory  pooling, batch norm, softmax / cross-entropy, ReLU, add, Adam:
+//           GB/s and % of the peak bandwidth
+//   train   images/s of a training step, batch 128 and 512: nib custom, nib
+//           library, PyTorch (bench/pytorch_reference.py)
+//
+// Options: --quick (a small subset of each group; 5 repeats and 10 training
+// steps unless given), --only LIST,
+// --repeats N (timed samples per case, default 10), --budget-ms MS (GPU time
+// per case before stopping early, default 2000), --steps N (training steps,
+// default 20), --python PATH (default python3), --pytorch-script PATH
+// (default bench/pytorch_reference.py), --out DIR (default bench/results).
+//
+// Prints a table as it goes and writes DIR/<device>_<date>.json and .md.
+// Returns 0; 1 with a message when no GPU is usable; 2 on a bad option.
 #pragma once
 
-// Options: --quick (smaller sizes, for a smoke run), --batch N (conv batch,
-// default 16), --out DIR (default bench/results). Prints a table and writes
-// DIR/<device>_<date>.json and .md. Returns 0, or 2 with a message when no
-// GPU is usable.
-int nib_gpu_bench(int argc, char** argv);
+int nib_gpu_bench(int argc, char** argv);  // argv[0] is "gpu", options follow
