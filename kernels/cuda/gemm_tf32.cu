@@ -51,6 +51,12 @@
 #include "kernels/gemm.h"
 #include "tensor/cuda/context.h"
 
+// The WMMA TF32 types and __float_to_tf32 exist in the host pass and when
+// compiling for sm_80 or newer; for older targets the kernel is an empty stub.
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+#define NIB_TF32_TENSOR_CORES 1
+#endif
+
 namespace nib::kernels::custom {
 
 namespace {
@@ -73,11 +79,12 @@ constexpr int kLd = kBM + kPad;
 static_assert(kBM == kBN, "one padded row length serves both tiles");
 static_assert(kBK % kFragK == 0 && kWM % kFragM == 0 && kWN % kFragN == 0, "warp tile is whole fragments");
 
+using Loader = cuda_gemm::TileLoader<kBM, kBK, kThreads>;
+
+#ifdef NIB_TF32_TENSOR_CORES
 using FragA = wmma::fragment<wmma::matrix_a, kFragM, kFragN, kFragK, wmma::precision::tf32, wmma::col_major>;
 using FragB = wmma::fragment<wmma::matrix_b, kFragM, kFragN, kFragK, wmma::precision::tf32, wmma::row_major>;
 using FragC = wmma::fragment<wmma::accumulator, kFragM, kFragN, kFragK, float>;
-
-using Loader = cuda_gemm::TileLoader<kBM, kBK, kThreads>;
 
 // Rounds the loader's fetched values to TF32 in place. Zeros (the padding of
 // partial tiles) stay zero.
@@ -91,12 +98,13 @@ __device__ __forceinline__ void round_to_tf32(Loader& loader) {
     v.w = wmma::__float_to_tf32(v.w);
   }
 }
+#endif  // NIB_TF32_TENSOR_CORES
 
 __global__ void __launch_bounds__(kThreads)
     gemm_tf32_kernel(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                      const float* __restrict__ A, int64_t lda, bool a_vec, const float* __restrict__ B, int64_t ldb,
                      bool b_vec, float beta, float* __restrict__ C, int64_t ldc) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+#ifdef NIB_TF32_TENSOR_CORES
   // a_tile[buf][k][i] = op(A)(row0 + i, k0 + k);  b_tile[buf][k][j] = op(B)(k0 + k, col0 + j).
   // Seen by WMMA, a_tile[buf] is the 128 x 16 A tile stored column-major
   // (element (i, k) at k * kLd + i) and b_tile[buf] the 16 x 128 B tile
