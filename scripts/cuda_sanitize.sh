@@ -7,7 +7,7 @@
 # A test that passes can still hide any of these; the sanitizer catches them.
 #
 # Usage: scripts/cuda_sanitize.sh [BUILD_DIR] [doctest options...]
-#   BUILD_DIR defaults to build; doctest options (e.g. -tc="*gemm*") narrow
+#   BUILD_DIR (relative to the repository root) defaults to build; doctest options (e.g. -tc="*gemm*") narrow
 #   the tests, which helps because racecheck makes kernels much slower.
 # Exit status: 0 when every tool reports nothing and every test passes;
 # 77 (skipped, with the reason) when compute-sanitizer or a GPU is missing;
@@ -25,16 +25,16 @@ skip() {
   exit 77
 }
 
-if [[ ! -x $tests ]]; then
-  echo "cuda_sanitize: $tests not found; build it first (cmake -DNIB_CUDA=ON ..., target nib_cuda_tests)" >&2
-  exit 1
-fi
-
 sanitizer=$(command -v compute-sanitizer || true)
 for dir in "${CUDA_HOME:-}" /usr/local/cuda; do
   if [[ -z $sanitizer && -n $dir && -x $dir/bin/compute-sanitizer ]]; then sanitizer=$dir/bin/compute-sanitizer; fi
 done
 [[ -n $sanitizer ]] || skip "compute-sanitizer not found (it ships with the CUDA toolkit, in <cuda>/bin)"
+
+if [[ ! -x $tests ]]; then
+  echo "cuda_sanitize: $tests not found; build it first (cmake -DNIB_CUDA=ON ..., target nib_cuda_tests)" >&2
+  exit 1
+fi
 
 # Without a usable GPU the test binary prints why and exits 77 before running
 # anything; with one, a filter that matches no test makes it exit 0 at once.

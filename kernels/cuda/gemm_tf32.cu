@@ -66,8 +66,8 @@ namespace wmma = nvcuda::wmma;
 constexpr int kBM = 128, kBN = 128, kBK = 16;  // block tile of C, and depth of one step
 constexpr int kWarpsM = 2, kWarpsN = 4;        // the block's warps as a 2 x 4 grid
 constexpr int kThreads = kWarpsM * kWarpsN * 32;
-constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;  // 64 x 32: one warp's piece of C
-constexpr int kFragM = 16, kFragN = 16, kFragK = 8;      // the WMMA TF32 shape m16n16k8
+constexpr int kWM = kBM / kWarpsM, kWN = kBN / kWarpsN;        // 64 x 32: one warp's piece of C
+constexpr int kFragM = 16, kFragN = 16, kFragK = 8;            // the WMMA TF32 shape m16n16k8
 constexpr int kFragsM = kWM / kFragM, kFragsN = kWN / kFragN;  // 4 x 2 accumulators per warp
 // Row padding of the shared tiles. WMMA needs the leading dimension to be a
 // multiple of 4 floats and fragment pointers 32-byte aligned: with rows of
@@ -206,12 +206,12 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-void gemm_tf32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm_tf32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (!cuda_gemm::check_gemm("custom::gemm_tf32", M, N, K, lda, ldb, ldc, kBM)) return;
   const cudaDeviceProp& prop = cuda::properties();
-  NIB_CHECK(prop.major >= 8, "custom::gemm_tf32: TF32 tensor cores need compute capability 8.0 or newer; ",
-            prop.name, " is ", prop.major, ".", prop.minor);
+  NIB_CHECK(prop.major >= 8, "custom::gemm_tf32: TF32 tensor cores need compute capability 8.0 or newer; ", prop.name,
+            " is ", prop.major, ".", prop.minor);
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
   gemm_tf32_kernel<<<grid, kThreads, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda,
                                                           cuda_gemm::can_load_float4(A, lda), B, ldb,

@@ -87,8 +87,8 @@ std::vector<float> run_on_gpu(kernels::GemmFn* fn, const GemmCase& g, const Gemm
 // C after the CPU reference (the M x N window).
 std::vector<float> run_reference(const GemmCase& g, const GemmData& d) {
   std::vector<float> C = d.C;
-  kernels::reference::gemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, d.A.data(), d.lda, d.B.data(), d.ldb, g.beta,
-                           C.data(), d.ldc);
+  kernels::reference::gemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, d.A.data(), d.lda, d.B.data(), d.ldb, g.beta, C.data(),
+                           d.ldc);
   return window(C, g.M, g.N, d.ldc);
 }
 
@@ -106,7 +106,7 @@ struct Size {
 // 1x1x1; sizes off every tile multiple (128 for M and N, 16 for K, 16 for a
 // fragment); one crossing the 128 tiles in M and N with a K that ends in a
 // partial k-step; an exact multiple of every tile; several blocks both ways.
-const std::vector<Size> kSizes = {{1, 1, 1},   {17, 33, 9},    {65, 17, 33},  {3, 130, 9},
+const std::vector<Size> kSizes = {{1, 1, 1},       {17, 33, 9},    {65, 17, 33},  {3, 130, 9},
                                   {129, 127, 130}, {128, 128, 32}, {200, 260, 24}};
 
 // Every size, every transpose, three (alpha, beta, padding) variants.
@@ -138,8 +138,7 @@ TEST_CASE("cuda gemm_tf32: K == 0 scales C by beta (or zeroes it)") {
   // ld_extra = 1 keeps the empty operands' buffers non-empty.
   check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", {false, false, 5, 7, 0, 1.0f, 0.5f, 1},
                           1e-6);
-  check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", {true, true, 5, 7, 0, 1.0f, 0.0f, 1},
-                          1e-6);
+  check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", {true, true, 5, 7, 0, 1.0f, 0.0f, 1}, 1e-6);
 }
 
 TEST_CASE("cuda gemm: custom::gemm stays FP32 by default and runs gemm_tf32 when TF32 is allowed") {
