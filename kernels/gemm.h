@@ -25,6 +25,7 @@ namespace custom {
 GemmFn gemm_naive;
 GemmFn gemm_tiled;
 GemmFn gemm_regblock;
+GemmFn gemm_tf32;  // TF32 tensor cores (sm_80+); what gemm runs when kernels::allow_tf32()
 GemmFn gemm;
 }  // namespace custom
 namespace library {

@@ -1,5 +1,7 @@
-// GEMM rung 4 of 4, the one nib uses (custom::gemm): 128 x 128 block tiles,
-// 8 x 8 per thread, double-buffered shared memory.
+// GEMM rung 4 of 5, the one nib uses by default (custom::gemm): 128 x 128 block tiles,
+// 8 x 8 per thread, double-buffered shared memory. When the caller allows
+// TF32 (kernels::allow_tf32()), custom::gemm hands the call to rung 5
+// (gemm_tf32.cu, tensor cores) instead.
 //
 // What changes from rung 3 (gemm_regblock.cu):
 //  - Bigger block tile (128 x 128, 256 threads). Each element of op(A) is
@@ -20,6 +22,7 @@
 // Speed: measured in bench/ (pending a GPU run).
 #include "kernels/cuda/gemm_common.cuh"
 #include "kernels/gemm.h"
+#include "kernels/registry.h"
 #include "tensor/cuda/context.h"
 
 namespace nib::kernels::custom {
@@ -107,6 +110,13 @@ __global__ void __launch_bounds__(kThreads)
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  // TF32 keeps 10 mantissa bits, so results carry ~1e-3 relative error
+  // instead of FP32's ~1e-7: only when the caller allows it (off by default),
+  // and only on GPUs with TF32 tensor cores (compute capability 8.0+).
+  if (allow_tf32() && cuda::properties().major >= 8) {
+    gemm_tf32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   if (!cuda_gemm::check_gemm("custom::gemm", M, N, K, lda, ldb, ldc, kBM)) return;
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
   gemm_kernel<<<grid, kThreads, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda,

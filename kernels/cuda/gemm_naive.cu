@@ -1,4 +1,4 @@
-// GEMM rung 1 of 4: one thread per element of C.
+// GEMM rung 1 of 5: one thread per element of C.
 //
 // Thread (i, j) walks k = 0..K-1 and reads a row of op(A) and a column of
 // op(B) straight from global memory. It is the CPU reference moved onto the

@@ -1,4 +1,4 @@
-// GEMM rung 3 of 4: register blocking (each thread computes an 8 x 8 tile of C).
+// GEMM rung 3 of 5: register blocking (each thread computes an 8 x 8 tile of C).
 //
 // What changes from rung 2 (gemm_tiled.cu): a block of 64 threads computes a
 // 64 x 64 tile of C, and each thread owns an 8 x 8 sub-tile held in 64

@@ -1,4 +1,4 @@
-// GEMM rung 2 of 4: shared-memory tiles.
+// GEMM rung 2 of 5: shared-memory tiles.
 //
 // What changes from rung 1 (gemm_naive.cu): a block of 32 x 32 threads
 // computes a 32 x 32 tile of C. It walks K in steps of 32; at each step the

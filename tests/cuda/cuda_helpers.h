@@ -1,5 +1,5 @@
-// Helpers for the CUDA tests: device buffers filled from host vectors, and
-// broadcast descriptions built from two shapes.
+// Helpers for the CUDA tests: device buffers filled from host vectors,
+// broadcast descriptions built from two shapes, and a scoped TF32 switch.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/elementwise.h"
+#include "kernels/registry.h"
 #include "tensor/cuda/runtime.h"
 #include "tests/helpers.h"
 
@@ -37,6 +38,19 @@ class DeviceBuffer {
  private:
   size_t n_;
   T* data_;
+};
+
+// Sets kernels::allow_tf32() for one scope and restores the previous value,
+// so a failing check cannot leave TF32 on for the tests that follow.
+class ScopedAllowTf32 {
+ public:
+  explicit ScopedAllowTf32(bool allow) : saved_(kernels::allow_tf32()) { kernels::set_allow_tf32(allow); }
+  ~ScopedAllowTf32() { kernels::set_allow_tf32(saved_); }
+  ScopedAllowTf32(const ScopedAllowTf32&) = delete;
+  ScopedAllowTf32& operator=(const ScopedAllowTf32&) = delete;
+
+ private:
+  bool saved_;
 };
 
 // Positive values in [lo, hi), for divisors and variances.
