@@ -8,6 +8,9 @@ root, after scripts/build.sh):
 
     scripts/bench_finetune.py [NAME...]     # all benchmarks, or the named ones
     scripts/bench_finetune.py --report      # rewrite finetune.md from finetune.json
+    scripts/bench_finetune.py --from-run NAME   # record a benchmark already run by hand with
+                                                # exactly its command, nib's output saved as
+                                                # <out>/finetune.log (wall time: the log's sum)
 """
 import csv
 import datetime
@@ -42,6 +45,10 @@ BENCHMARKS = {
         "--data", "mnist", "--image-size", "64", "--limit", "2000",
         "--head", "gap,dense128,dropout0.5", "--freeze", "base", "--cache-features", "--epochs", "12",
         "--schedule", "cosine", "--quiet", "--out", "runs/bench-finetune-mnist-64-limit2000"],
+    "mnist-32-full": [
+        "build/nib", "finetune", "--weights", WEIGHTS, "--data", "mnist", "--image-size", "32",
+        "--freeze", "none", "--lr", "0.0001", "--epochs", "3", "--schedule", "cosine",
+        "--out", "runs/ft-mnist32-full"],
     "mnist-unfreeze": [
         "build/nib", "finetune", "--model", "mobilenet_v2", "--weights", WEIGHTS,
         "--data", "mnist", "--image-size", "32",
@@ -69,13 +76,32 @@ def run(name, command):
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"{name}: nib exited with {proc.returncode}")
     out_dir = command[command.index("--out") + 1]
+    with open(f"{out_dir}/finetune.log", "w") as f:  # nib's whole output, next to the run's reports
+        f.write(proc.stdout)
+    return collect(name, command, proc.stdout, wall)
+
+
+def from_run(name, command):
+    """A benchmark run earlier (e.g. in the background) with this exact command."""
+    out_dir = command[command.index("--out") + 1]
+    with open(f"{out_dir}/config.json") as f:
+        recorded = json.load(f)["command"]
+    if recorded.split()[1:] != command[1:]:
+        raise SystemExit(f"{name}: {out_dir} was made by `{recorded}`, not by this benchmark's command")
+    with open(f"{out_dir}/finetune.log") as f:
+        log = f.read()
+    result = collect(name, command, log, None)
+    result["wall_seconds"] = sum(e["seconds"] for e in result["epochs"]) + (result["feature_cache_seconds"] or 0)
+    return result
+
+
+def collect(name, command, log, wall):
+    out_dir = command[command.index("--out") + 1]
     with open(f"{out_dir}/summary.json") as f:
         summary = json.load(f)
     with open(f"{out_dir}/metrics.csv") as f:
         epochs = list(csv.DictReader(f))
-    with open(f"{out_dir}/finetune.log", "w") as f:  # nib's whole output, next to the run's reports
-        f.write(proc.stdout)
-    cached = re.search(r"cached\s+features .*? of (\d+) images in ([\d.]+)s", proc.stdout)
+    cached = re.search(r"cached\s+features .*? of (\d+) images in ([\d.]+)s", log)
     return {
         "name": name,
         "command": " ".join(command),
@@ -98,9 +124,14 @@ def main():
         result = previous
     else:
         runs = {r["name"]: r for r in previous["runs"]}
-        for name in sys.argv[1:] or list(BENCHMARKS):
-            runs[name] = run(name, BENCHMARKS[name])
-            runs[name]["date"] = datetime.date.today().isoformat()
+        if sys.argv[1:2] == ["--from-run"]:
+            for name in sys.argv[2:]:
+                runs[name] = from_run(name, BENCHMARKS[name])
+                runs[name]["date"] = datetime.date.today().isoformat()
+        else:
+            for name in sys.argv[1:] or list(BENCHMARKS):
+                runs[name] = run(name, BENCHMARKS[name])
+                runs[name]["date"] = datetime.date.today().isoformat()
         result = {"cpu": cpu_model(), "cores": os.cpu_count(), "runs": list(runs.values()),
                   "note": "shared machine: other jobs ran at the same time, so times are upper bounds"}
         with open(path, "w") as f:
