@@ -36,11 +36,15 @@ void apply_spec(Selection& sel, const std::string& spec) {
   std::string item;
   while (std::getline(items, item, ',')) {
     if (item.empty()) continue;
+    if (item == "tf32") {  // reduced precision allowed: TF32 tensor cores in GEMM, cuBLAS and cuDNN
+      sel.allow_tf32 = true;
+      continue;
+    }
     auto eq = item.find('=');
     std::string family = eq == std::string::npos ? "" : item.substr(0, eq);
     std::string name = eq == std::string::npos ? item : item.substr(eq + 1);
     NIB_CHECK(is_cpu_name(name) || is_cuda_name(name), "kernel selection '", item,
-              "': unknown implementation '", name, "' (expected reference, fast, custom or library)");
+              "': unknown implementation '", name, "' (expected reference, fast, custom, library or tf32)");
     bool cpu = is_cpu_name(name);
     if (family.empty())
       (cpu ? sel.cpu_default : sel.cuda_default) = name;

@@ -14,6 +14,7 @@
 //   2. the selection set by kernels::configure(), which apps call with
 //      --kernels and which starts from the NIB_KERNELS environment variable:
 //      "library" (every family), "conv2d=library,gemm=custom", "reference";
+//      the item "tf32" also allows TF32 tensor cores (set_allow_tf32 below);
 //   3. the default: "fast" on the CPU, "custom" on CUDA;
 //   4. if the preferred name does not exist for that family and device, the
 //      first implementation listed for the device.
