@@ -168,6 +168,13 @@ TEST_CASE("library pooling rejects what cuDNN cannot describe with a clear nib::
                        doctest::Contains("larger than the padded input"), Error);
   CHECK_THROWS_WITH_AS(library::avg_pool_forward(no_rows, x.get(), y.get(), true),
                        doctest::Contains("larger than the padded input"), Error);
+  // Far taller: P = (1 - 5) / 1 + 1 = -3, refused with the same message, not as a size too big for cuDNN.
+  Pool2dShape far_too_tall{.N = 1, .C = 1, .H = 1, .W = 5, .kernel_h = 5, .kernel_w = 3, .stride_h = 1, .stride_w = 1};
+  REQUIRE(far_too_tall.P() < 0);
+  CHECK_THROWS_WITH_AS(library::max_pool_forward(far_too_tall, x.get(), y.get(), argmax.get()),
+                       doctest::Contains("larger than the padded input"), Error);
+  CHECK_THROWS_WITH_AS(library::avg_pool_backward(far_too_tall, y.get(), x.get(), false),
+                       doctest::Contains("larger than the padded input"), Error);
 
   // cuDNN takes int sizes; the check fires before any memory is touched.
   Pool2dShape huge{.N = int64_t{1} << 31, .C = 1, .H = 2, .W = 2};
