@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ops/ops.h"
@@ -51,6 +53,18 @@ inline std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1
   std::vector<float> v(n);
   for (auto& x : v) x = scale * gen.normal();
   return v;
+}
+
+// Values that are all at least 0.05 apart (a shuffled 0.05-step ramp from
+// -1), so a finite-difference step of 0.01 never changes which element wins
+// a max-pooling window.
+inline Tensor distinct_tensor(const Shape& shape, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(shape.numel()));
+  std::iota(v.begin(), v.end(), 0.0f);
+  Generator gen(seed);
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.below(static_cast<uint32_t>(i))]);
+  for (auto& x : v) x = 0.05f * x - 1.0f;
+  return Tensor::from_vector(v, shape);
 }
 
 // Checks the gradients autograd computes for f at `inputs` against central

@@ -8,6 +8,7 @@
 
 using namespace nib;
 using nib::testing::check_gradients;
+using nib::testing::distinct_tensor;
 using nib::testing::random_tensor;
 
 namespace {
@@ -35,17 +36,6 @@ std::vector<PoolCase> awkward_cases() {
       {"non-square kernel and stride", {2, 1, 7, 9}, pool(2, 3, 1, 2, {1, 1, 0, 2})},
       {"batch 1, many channels", {1, 17, 4, 4}, pool(2, 2, 2, 2)},
   };
-}
-
-// Values that are all at least 0.05 apart, so a finite-difference step of
-// 0.01 never changes which element wins a max-pooling window.
-Tensor distinct_tensor(const Shape& shape, uint64_t seed) {
-  std::vector<float> v(static_cast<size_t>(shape.numel()));
-  std::iota(v.begin(), v.end(), 0.0f);
-  Generator gen(seed);
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.below(static_cast<uint32_t>(i))]);
-  for (auto& x : v) x = 0.05f * x - 1.0f;
-  return Tensor::from_vector(v, shape);
 }
 
 // Forward output and input gradient of `op` with the pool family forced to `impl`.

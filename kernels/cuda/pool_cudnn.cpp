@@ -32,6 +32,16 @@ using cudnn_util::PoolDesc;
 using cudnn_util::TensorDesc;
 using cudnn_util::to_int;
 
+// s itself, after checking that it has outputs. Called first in CudnnPool's
+// initializer list: an output size of 0 or less must be refused with this
+// message before to_int (which would call a negative size "too big for
+// cuDNN") or a cuDNN descriptor (which rejects it with a bare status) sees it.
+const Pool2dShape& with_outputs(const Pool2dShape& s, const char* op) {
+  NIB_CHECK(s.N > 0 && s.C > 0 && s.P() > 0 && s.Q() > 0, op,
+            ": empty input or a window larger than the padded input");
+  return s;
+}
+
 struct CudnnPool {
   int N, C, H, W, P, Q;
   int extra_top, extra_bottom, extra_left, extra_right;  // padding done by copying
@@ -40,7 +50,7 @@ struct CudnnPool {
   PoolDesc pool;
 
   CudnnPool(const Pool2dShape& s, cudnnPoolingMode_t mode, const char* op)
-      : N(to_int(s.N, op)), C(to_int(s.C, op)), H(to_int(s.H, op)), W(to_int(s.W, op)),
+      : N(to_int(with_outputs(s, op).N, op)), C(to_int(s.C, op)), H(to_int(s.H, op)), W(to_int(s.W, op)),
         P(to_int(s.P(), op)), Q(to_int(s.Q(), op)),
         extra_top(to_int(s.pad_top - std::min(s.pad_top, s.pad_bottom), op)),
         extra_bottom(to_int(s.pad_bottom - std::min(s.pad_top, s.pad_bottom), op)),
@@ -50,7 +60,6 @@ struct CudnnPool {
         Wp(W + extra_left + extra_right),
         x_desc(N, C, Hp, Wp),
         y_desc(N, C, P, Q) {
-    NIB_CHECK(s.N > 0 && s.C > 0 && P > 0 && Q > 0, op, ": empty input or a window larger than the padded input");
     NIB_CUDNN_CHECK(cudnnSetPooling2dDescriptor(
         pool, mode, CUDNN_NOT_PROPAGATE_NAN, to_int(s.kernel_h, op), to_int(s.kernel_w, op),
         to_int(std::min(s.pad_top, s.pad_bottom), op), to_int(std::min(s.pad_left, s.pad_right), op),

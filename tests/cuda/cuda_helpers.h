@@ -1,12 +1,19 @@
 // Helpers for the CUDA tests: device buffers filled from host vectors,
-// broadcast descriptions built from two shapes, and a scoped TF32 switch.
+// broadcast descriptions built from two shapes, pooling shapes, scoped TF32
+// and kernel-selection switches, and a finite-difference gradient check
+// whose function runs on the GPU.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/elementwise.h"
+#include "kernels/pool.h"
 #include "kernels/registry.h"
 #include "tensor/cuda/runtime.h"
 #include "tests/helpers.h"
@@ -53,6 +60,22 @@ class ScopedAllowTf32 {
   bool saved_;
 };
 
+// Every op family a model's step uses, forced to `impl` on the GPU for one
+// scope. A family without that implementation falls back to "custom"
+// (kernels/registry.h, rule 4); the CPU keeps its default, since no CPU
+// implementation is called "custom" or "library".
+class UseEverywhere {
+ public:
+  explicit UseEverywhere(const std::string& impl) {
+    for (const char* family :
+         {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gemm", "optim", "pool", "reduce", "softmax"})
+      uses_.push_back(std::make_unique<kernels::Use>(family, impl));
+  }
+
+ private:
+  std::vector<std::unique_ptr<kernels::Use>> uses_;
+};
+
 // Positive values in [lo, hi), for divisors and variances.
 inline std::vector<float> random_positive(size_t n, uint64_t seed, float lo = 0.5f, float hi = 2.0f) {
   std::vector<float> v = random_vector(n, seed);
@@ -86,6 +109,95 @@ inline kernels::BroadcastShape broadcast(const std::vector<int64_t>& a, const st
     stride_b *= sb;
   }
   return s;
+}
+
+// A pooling shape with a square kernel and stride.
+inline kernels::Pool2dShape pool_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t k, int64_t stride,
+                                       int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right) {
+  kernels::Pool2dShape s;
+  s.N = N, s.C = C, s.H = H, s.W = W;
+  s.kernel_h = s.kernel_w = k;
+  s.stride_h = s.stride_w = stride;
+  s.pad_top = pad_top, s.pad_bottom = pad_bottom, s.pad_left = pad_left, s.pad_right = pad_right;
+  return s;
+}
+
+// Odd planes, padding on some sides only (TF 'SAME'), stride larger than the
+// kernel (inputs no window covers), overlapping windows, a 1x1 kernel.
+inline std::vector<kernels::Pool2dShape> pool_shapes() {
+  return {pool_shape(1, 1, 1, 1, 1, 1, 0, 0, 0, 0), pool_shape(2, 3, 7, 9, 3, 2, 1, 1, 1, 1),
+          pool_shape(1, 2, 8, 8, 2, 2, 0, 0, 0, 0), pool_shape(2, 1, 9, 11, 2, 3, 0, 0, 0, 0),
+          pool_shape(3, 5, 6, 5, 3, 1, 1, 1, 1, 1), pool_shape(1, 4, 7, 7, 2, 2, 0, 1, 0, 1),
+          pool_shape(2, 3, 13, 10, 3, 2, 1, 0, 0, 1), pool_shape(8, 64, 32, 32, 3, 2, 1, 1, 1, 1)};
+}
+
+// check_gradients (tests/helpers.h) with f running on the GPU.
+//
+// `inputs` are CPU tensors, the master copies; f only ever sees CUDA copies
+// of them. The analytic gradient: each input with requires_grad becomes a
+// CUDA leaf that requires gradients, f runs, and the backward of
+// L = sum(f * R) (R a fixed random projection) runs on the GPU; the
+// gradients are copied back. The numeric one: each value of a master is
+// moved by +-eps on the host, all inputs are copied to the device again, f
+// runs there without a graph, and L is accumulated in double on the host
+// from the copied-back output. A kernel selection in force (kernels::Use)
+// must cover the whole call: ops pick their backward kernels when the
+// backward runs.
+inline void check_gradients_cuda(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                 std::vector<Tensor> inputs, double eps = 1e-2, double tolerance = 2e-2) {
+  for (const Tensor& t : inputs) REQUIRE_MESSAGE(t.device().is_cpu(), "pass the CPU masters; f gets CUDA copies");
+  // CUDA copies of every input; with `track`, the ones that require
+  // gradients become leaves of a new graph.
+  auto to_device = [&inputs](bool track) {
+    std::vector<Tensor> copies;
+    for (const Tensor& t : inputs) {
+      Tensor c = t.to(kCUDA);
+      if (track && t.requires_grad()) c.set_requires_grad(true);
+      copies.push_back(c);
+    }
+    return copies;
+  };
+
+  Tensor out0;
+  {
+    NoGrad no_grad;
+    out0 = f(to_device(false));
+  }
+  REQUIRE_MESSAGE(out0.device().is_cuda(), "f must compute on the GPU, its output is on " << out0.device().name());
+  const std::vector<float> projection = random_vector(static_cast<size_t>(out0.numel()), 4242);
+  auto loss_at_masters = [&]() {
+    NoGrad no_grad;
+    std::vector<float> y = f(to_device(false)).to_vector();
+    double total = 0.0;
+    for (size_t i = 0; i < y.size(); ++i) total += static_cast<double>(y[i]) * projection[i];
+    return total;
+  };
+
+  std::vector<Tensor> leaves = to_device(true);
+  Tensor out = f(leaves);
+  out.backward(Tensor::from_vector(projection, out.shape(), kCUDA));
+
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!inputs[k].requires_grad()) continue;
+    const Tensor grad = leaves[k].grad();
+    REQUIRE_MESSAGE(grad.defined(), "input " << k << " received no gradient");
+    CHECK(grad.device().is_cuda());
+    const std::vector<float> analytic = grad.to_vector();
+    std::vector<float> numeric(analytic.size());
+    float* data = inputs[k].data();
+    for (size_t i = 0; i < analytic.size(); ++i) {
+      const float saved = data[i];
+      data[i] = saved + static_cast<float>(eps);
+      const double plus = loss_at_masters();
+      data[i] = saved - static_cast<float>(eps);
+      const double minus = loss_at_masters();
+      data[i] = saved;
+      numeric[i] = static_cast<float>((plus - minus) / (2.0 * eps));
+    }
+    const double err = relative_error(analytic, numeric);
+    INFO("gradient of input " << k << " (shape " << inputs[k].shape().str() << "): relative error " << err);
+    CHECK(err <= tolerance);
+  }
 }
 
 }  // namespace nib::testing

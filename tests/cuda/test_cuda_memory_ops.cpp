@@ -29,6 +29,7 @@ using namespace nib;
 using namespace nib::kernels;
 using nib::testing::broadcast;
 using nib::testing::DeviceBuffer;
+using nib::testing::pool_shapes;
 using nib::testing::product;
 using nib::testing::random_positive;
 using nib::testing::random_vector;
@@ -253,29 +254,6 @@ TEST_CASE("custom sum and expand match the reference along every kind of axis") 
 }
 
 // ---- Pooling -------------------------------------------------------------------
-
-namespace {
-
-Pool2dShape pool_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t k, int64_t stride, int64_t pad_top,
-                       int64_t pad_bottom, int64_t pad_left, int64_t pad_right) {
-  Pool2dShape s;
-  s.N = N, s.C = C, s.H = H, s.W = W;
-  s.kernel_h = s.kernel_w = k;
-  s.stride_h = s.stride_w = stride;
-  s.pad_top = pad_top, s.pad_bottom = pad_bottom, s.pad_left = pad_left, s.pad_right = pad_right;
-  return s;
-}
-
-// Odd planes, padding on some sides only (TF 'SAME'), stride larger than the
-// kernel (inputs no window covers), overlapping windows, a 1x1 kernel.
-std::vector<Pool2dShape> pool_shapes() {
-  return {pool_shape(1, 1, 1, 1, 1, 1, 0, 0, 0, 0), pool_shape(2, 3, 7, 9, 3, 2, 1, 1, 1, 1),
-          pool_shape(1, 2, 8, 8, 2, 2, 0, 0, 0, 0), pool_shape(2, 1, 9, 11, 2, 3, 0, 0, 0, 0),
-          pool_shape(3, 5, 6, 5, 3, 1, 1, 1, 1, 1), pool_shape(1, 4, 7, 7, 2, 2, 0, 1, 0, 1),
-          pool_shape(2, 3, 13, 10, 3, 2, 1, 0, 0, 1), pool_shape(8, 64, 32, 32, 3, 2, 1, 1, 1, 1)};
-}
-
-}  // namespace
 
 TEST_CASE("custom max pooling matches the reference, winners included") {
   for (const Pool2dShape& s : pool_shapes()) {

@@ -38,6 +38,7 @@
 
 using namespace nib;
 using nib::testing::ScopedAllowTf32;
+using nib::testing::UseEverywhere;
 
 namespace {
 
@@ -127,22 +128,6 @@ void check_same(const std::vector<StepResult>& gpu, const std::vector<StepResult
     }
   }
 }
-
-// Every op family the basic CNN's step uses, forced to `impl` on the GPU
-// for one scope. A family without that implementation falls back to
-// "custom" (kernels/registry.h, rule 4); the CPU keeps its default, since
-// no CPU implementation is called "custom" or "library".
-class UseEverywhere {
- public:
-  explicit UseEverywhere(const std::string& impl) {
-    for (const char* family :
-         {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gemm", "optim", "pool", "reduce", "softmax"})
-      uses_.push_back(std::make_unique<kernels::Use>(family, impl));
-  }
-
- private:
-  std::vector<std::unique_ptr<kernels::Use>> uses_;
-};
 
 void check_train_step(const std::string& impl) {
   ScopedAllowTf32 fp32(false);  // TF32 (~1e-3) would not meet 1e-4
