@@ -124,6 +124,12 @@ inline kernels::Pool2dShape pool_shape(int64_t N, int64_t C, int64_t H, int64_t 
 
 // Odd planes, padding on some sides only (TF 'SAME'), stride larger than the
 // kernel (inputs no window covers), overlapping windows, a 1x1 kernel.
+// "N2 C3 7x9 k3x3 s2x2 pad t1 b1 l1 r1": a pool shape for CAPTURE.
+inline std::string pool_shape_text(const kernels::Pool2dShape& s) {
+  return str("N", s.N, " C", s.C, " ", s.H, "x", s.W, " k", s.kernel_h, "x", s.kernel_w, " s", s.stride_h, "x",
+             s.stride_w, " pad t", s.pad_top, " b", s.pad_bottom, " l", s.pad_left, " r", s.pad_right);
+}
+
 inline std::vector<kernels::Pool2dShape> pool_shapes() {
   return {pool_shape(1, 1, 1, 1, 1, 1, 0, 0, 0, 0), pool_shape(2, 3, 7, 9, 3, 2, 1, 1, 1, 1),
           pool_shape(1, 2, 8, 8, 2, 2, 0, 0, 0, 0), pool_shape(2, 1, 9, 11, 2, 3, 0, 0, 0, 0),

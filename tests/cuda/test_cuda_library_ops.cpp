@@ -34,6 +34,7 @@
 using namespace nib;
 using namespace nib::kernels;
 using nib::testing::DeviceBuffer;
+using nib::testing::pool_shape_text;
 using nib::testing::pool_shapes;
 using nib::testing::random_positive;
 using nib::testing::random_vector;
@@ -73,18 +74,8 @@ TEST_CASE("library max pooling matches the reference, winners included") {
     // All-negative inputs (offset -5) catch padding that cuDNN or the padded
     // copy would let win as 0 instead of -inf.
     for (float offset : {0.0f, -5.0f}) {
-      CAPTURE(s.N);
-      CAPTURE(s.C);
-      CAPTURE(s.H);
-      CAPTURE(s.W);
-      CAPTURE(s.kernel_h);
-      CAPTURE(s.kernel_w);
-      CAPTURE(s.stride_h);
-      CAPTURE(s.stride_w);
-      CAPTURE(s.pad_top);
-      CAPTURE(s.pad_bottom);
-      CAPTURE(s.pad_left);
-      CAPTURE(s.pad_right);
+      const std::string shape = pool_shape_text(s);
+      CAPTURE(shape);
       CAPTURE(offset);
       const size_t nx = input_size(s), ny = output_size(s);
       std::vector<float> x = random_vector(nx, 40), y(ny), gy = random_vector(ny, 41), gx(nx);
@@ -113,18 +104,8 @@ TEST_CASE("library average pooling matches the reference with and without counti
   // comparison covers that routing too.
   for (const Pool2dShape& s : library_pool_shapes()) {
     for (bool include_pad : {true, false}) {
-      CAPTURE(s.N);
-      CAPTURE(s.C);
-      CAPTURE(s.H);
-      CAPTURE(s.W);
-      CAPTURE(s.kernel_h);
-      CAPTURE(s.kernel_w);
-      CAPTURE(s.stride_h);
-      CAPTURE(s.stride_w);
-      CAPTURE(s.pad_top);
-      CAPTURE(s.pad_bottom);
-      CAPTURE(s.pad_left);
-      CAPTURE(s.pad_right);
+      const std::string shape = pool_shape_text(s);
+      CAPTURE(shape);
       CAPTURE(include_pad);
       const size_t nx = input_size(s), ny = output_size(s);
       std::vector<float> x = random_vector(nx, 42), y(ny), gy = random_vector(ny, 43), gx(nx);
