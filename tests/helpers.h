@@ -15,8 +15,19 @@
 #include "tensor/autograd.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
+#include "util/error.h"
 
 namespace nib::testing {
+
+// The message of the nib::Error that f throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 // max |a - b| divided by the scale of b (at least 1): the error relative to the
 // size of the numbers, so large activations get a proportionate tolerance.

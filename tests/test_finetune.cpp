@@ -21,6 +21,7 @@
 #include "train/feature_cache.h"
 
 using namespace nib;
+using nib::testing::error_of;
 using nib::testing::random_tensor;
 using nib::testing::relative_error;
 
@@ -55,15 +56,6 @@ void perturb_batchnorm(Module& model) {
       ops::copy_(bn->running_mean, random_tensor(bn->running_mean.shape(), ++seed, 0.5f));
       ops::copy_(bn->running_var, ops::affine(random_tensor(bn->running_var.shape(), ++seed, 0.3f), 1.0f, 1.5f));
     }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }

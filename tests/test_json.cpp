@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tests/data_paths.h"
+#include "tests/helpers.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/json.h"
@@ -14,12 +15,7 @@ namespace {
 
 // The message of the nib::Error that parsing `text` throws.
 std::string parse_error(const std::string& text) {
-  try {
-    json::parse(text, "test.json");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return testing::error_of([&] { json::parse(text, "test.json"); });
 }
 
 }  // namespace

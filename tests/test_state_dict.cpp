@@ -16,6 +16,7 @@
 #include "tests/temp_dir.h"
 
 using namespace nib;
+using nib::testing::error_of;
 using nib::testing::random_tensor;
 using nib::testing::TempDir;
 
@@ -59,15 +60,6 @@ std::shared_ptr<Sequential> small_cnn(int64_t classes = 3, int64_t channels = 4)
   model->add(std::make_shared<Flatten>());
   model->add(std::make_shared<Linear>(channels * 16, classes));
   return model;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 bool equal_values(const Tensor& a, const Tensor& b) {

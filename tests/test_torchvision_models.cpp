@@ -16,6 +16,7 @@
 #include "models/registry.h"
 #include "tensor/autograd.h"
 #include "tensor/safetensors.h"
+#include "tests/helpers.h"
 #include "tests/temp_dir.h"
 
 using namespace nib;
@@ -129,12 +130,7 @@ std::vector<int64_t> dims(const Shape& shape) {
 }
 
 std::string load_error(Module& model, const NamedTensors& tensors) {
-  try {
-    load_state_dict(model, tensors, /*strict=*/true);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return testing::error_of([&] { load_state_dict(model, tensors, /*strict=*/true); });
 }
 
 }  // namespace
@@ -222,12 +218,7 @@ TEST_CASE("torchvision models: checkpoints that do not fit are refused, naming e
     NamedTensors weights(resnet.weights.begin() + 1, resnet.weights.end());
     std::string path = dir.file("cut.safetensors");
     save_safetensors(path, weights, resnet.metadata);
-    std::string error;
-    try {
-      models::load_pretrained("resnet18", path, {});
-    } catch (const Error& e) {
-      error = e.what();
-    }
+    std::string error = testing::error_of([&] { models::load_pretrained("resnet18", path, {}); });
     CHECK(error.rfind(path + ": does not fit resnet18: ", 0) == 0);
     CHECK(error.find("conv1.weight: missing") != std::string::npos);
   }
