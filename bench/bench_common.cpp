@@ -65,4 +65,14 @@ std::string today() {
   return buf;
 }
 
+kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                 int64_t pad, int64_t groups) {
+  kernels::Conv2dShape s;
+  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
+  s.stride_h = s.stride_w = stride;
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
+  s.groups = groups;
+  return s;
+}
+
 }  // namespace nib::bench

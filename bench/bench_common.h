@@ -1,11 +1,14 @@
-// What every CPU benchmark of `nib bench` shares: a timer that reports the
-// median of several runs after a warm-up, and the description of the machine
+// What the benchmarks of `nib bench` share: the CPU timer that reports the
+// median of several runs after a warm-up, the description of the machine
 // and date that every results file carries (a number without its machine is
-// not a result).
+// not a result), and the convolution layers they race.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+
+#include "kernels/conv2d.h"
 
 namespace nib::bench {
 
@@ -32,5 +35,10 @@ int logical_cpus();
 std::string load_average();
 // Today's date as YYYY-MM-DD (local time): results files are named by it.
 std::string today();
+
+// A convolution layer as the well-known networks have them: square images
+// (HW x HW) and kernels (RS x RS), one stride, the same padding on every side.
+kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                 int64_t pad, int64_t groups = 1);
 
 }  // namespace nib::bench

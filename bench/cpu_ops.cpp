@@ -101,16 +101,6 @@ void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::
                    weight(fast::conv2d_backward_weight)});
 }
 
-kernels::Conv2dShape conv_shape(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
-                                int64_t pad, int64_t groups = 1) {
-  kernels::Conv2dShape s;
-  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
-  s.stride_h = s.stride_w = stride;
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
-  s.groups = groups;
-  return s;
-}
-
 void add_max_pool(std::vector<Case>& cases, const std::string& name, int64_t N, int64_t C, int64_t HW) {
   kernels::Pool2dShape s;
   s.N = N, s.C = C, s.H = s.W = HW;  // 2x2, stride 2
@@ -184,18 +174,18 @@ std::vector<Case> all_cases(bool quick) {
   std::vector<Case> cases;
   for (int64_t n : quick ? std::vector<int64_t>{256} : std::vector<int64_t>{256, 512, 1024}) add_gemm(cases, n);
   // The default basic CNN (models/basic_cnn.h) on MNIST, batch 128.
-  add_conv(cases, "mnist conv1", conv_shape(128, 1, 28, 32, 5, 1, 0));
-  add_conv(cases, "mnist conv2", conv_shape(128, 32, 12, 64, 5, 1, 0));
+  add_conv(cases, "mnist conv1", square_conv(128, 1, 28, 32, 5, 1, 0));
+  add_conv(cases, "mnist conv2", square_conv(128, 32, 12, 64, 5, 1, 0));
   add_max_pool(cases, "mnist pool1", 128, 32, 24);
   if (!quick) {
     // ImageNet networks at batch 8, 224x224 images.
-    add_conv(cases, "vgg16 conv1_1", conv_shape(8, 3, 224, 64, 3, 1, 1));
-    add_conv(cases, "vgg16 conv3_1", conv_shape(8, 128, 56, 256, 3, 1, 1));
-    add_conv(cases, "vgg16 conv5_1", conv_shape(8, 512, 14, 512, 3, 1, 1));
-    add_conv(cases, "mobilenet_v2 expand 1x1", conv_shape(8, 24, 56, 144, 1, 1, 0));
-    add_conv(cases, "mobilenet_v2 depthwise", conv_shape(8, 144, 56, 144, 3, 1, 1, 144));
-    add_conv(cases, "mobilenet_v2 depthwise s2", conv_shape(8, 144, 56, 144, 3, 2, 1, 144));
-    add_conv(cases, "mobilenet_v2 project 1x1", conv_shape(8, 144, 28, 32, 1, 1, 0));
+    add_conv(cases, "vgg16 conv1_1", square_conv(8, 3, 224, 64, 3, 1, 1));
+    add_conv(cases, "vgg16 conv3_1", square_conv(8, 128, 56, 256, 3, 1, 1));
+    add_conv(cases, "vgg16 conv5_1", square_conv(8, 512, 14, 512, 3, 1, 1));
+    add_conv(cases, "mobilenet_v2 expand 1x1", square_conv(8, 24, 56, 144, 1, 1, 0));
+    add_conv(cases, "mobilenet_v2 depthwise", square_conv(8, 144, 56, 144, 3, 1, 1, 144));
+    add_conv(cases, "mobilenet_v2 depthwise s2", square_conv(8, 144, 56, 144, 3, 2, 1, 144));
+    add_conv(cases, "mobilenet_v2 project 1x1", square_conv(8, 144, 28, 32, 1, 1, 0));
     add_max_pool(cases, "vgg16 pool1", 8, 64, 224);
   }
   add_batchnorm(cases, 8, 144, 56 * 56);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "bench/cuda/groups.h"
 #include "kernels/conv2d.h"
 #include "kernels/registry.h"
@@ -28,21 +29,11 @@ struct ConvLayer {
   bool quick;  // in the --quick subset
 };
 
-kernels::Conv2dShape conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride, int64_t pad,
-                          int64_t groups = 1) {
-  kernels::Conv2dShape s;
-  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
-  s.stride_h = s.stride_w = stride;
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
-  s.groups = groups;
-  return s;
-}
-
 std::vector<ConvLayer> conv_layers() {
   std::vector<ConvLayer> all;
   // Basic CNN (models/basic_cnn.h), batch 128: 'valid' 5x5 convolutions, 28 -> 24 -> pool 12 -> 8.
-  all.push_back({"basic-cnn", "conv1", "conv", conv(128, 1, 28, 32, 5, 1, 0), true});
-  all.push_back({"basic-cnn", "conv2", "conv", conv(128, 32, 12, 64, 5, 1, 0), true});
+  all.push_back({"basic-cnn", "conv1", "conv", square_conv(128, 1, 28, 32, 5, 1, 0), true});
+  all.push_back({"basic-cnn", "conv2", "conv", square_conv(128, 32, 12, 64, 5, 1, 0), true});
 
   // VGG16, batch 32: 3x3 'same' convolutions, a 2x2 max pool after each block.
   struct Vgg {
@@ -55,13 +46,14 @@ std::vector<ConvLayer> conv_layers() {
                      {"conv4_3", 512, 28, 512},  {"conv5_1", 512, 14, 512}, {"conv5_2", 512, 14, 512},
                      {"conv5_3", 512, 14, 512}};
   for (const Vgg& v : vgg)
-    all.push_back({"vgg16", v.name, "conv", conv(32, v.C, v.HW, v.K, 3, 1, 1), std::string(v.name) == "conv3_2"});
+    all.push_back(
+        {"vgg16", v.name, "conv", square_conv(32, v.C, v.HW, v.K, 3, 1, 1), std::string(v.name) == "conv3_2"});
 
   // MobileNetV2, batch 64 (torchvision's layout; features.N is block N).
   // The stem, then each distinct depthwise 3x3 (channels, input size,
   // stride) and each distinct pointwise 1x1 (in, out, size), named by the
   // first block that has it.
-  all.push_back({"mobilenetv2", "features.0 stem 3x3 s2", "conv", conv(64, 3, 224, 32, 3, 2, 1), false});
+  all.push_back({"mobilenetv2", "features.0 stem 3x3 s2", "conv", square_conv(64, 3, 224, 32, 3, 2, 1), false});
   struct Depthwise {
     const char* block;
     int64_t C, HW, stride;
@@ -72,7 +64,7 @@ std::vector<ConvLayer> conv_layers() {
                            {"features.15", 960, 7, 1}};
   for (const Depthwise& d : dws)
     all.push_back({"mobilenetv2", std::string(d.block) + " dw" + (d.stride == 2 ? " s2" : ""), "depthwise",
-                   conv(64, d.C, d.HW, d.C, 3, d.stride, 1, d.C), std::string(d.block) == "features.1"});
+                   square_conv(64, d.C, d.HW, d.C, 3, d.stride, 1, d.C), std::string(d.block) == "features.1"});
   struct Pointwise {
     const char* name;
     int64_t C, K, HW;
@@ -86,7 +78,7 @@ std::vector<ConvLayer> conv_layers() {
       {"features.15 expand", 160, 960, 7}, {"features.15 project", 960, 160, 7}, {"features.17 project", 960, 320, 7},
       {"features.18 1x1", 320, 1280, 7}};
   for (const Pointwise& p : pws)
-    all.push_back({"mobilenetv2", p.name, "pointwise", conv(64, p.C, p.HW, p.K, 1, 1, 0),
+    all.push_back({"mobilenetv2", p.name, "pointwise", square_conv(64, p.C, p.HW, p.K, 1, 1, 0),
                    std::string(p.name) == "features.2 expand"});
   return all;
 }
