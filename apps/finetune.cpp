@@ -103,13 +103,9 @@ int finetune(int argc, char** argv) {
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
   RunSettings settings(args, previous.settings);
 
-  train::DataOptions data_options;
-  data_options.spec = settings.text("data", "mnist");
-  data_options.image_size = settings.integer("image-size", "96");
-  data_options.channels = settings.integer("channels", "3");
-  data_options.val_split = settings.number("val-split", "0.1");
-  data_options.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
-  data_options.limit = settings.integer("limit", "0");
+  TrainingOptions options = read_training_options(settings, args, {"96", "3", "5", "0.001", "constant"});
+  train::DataOptions& data_options = options.data;
+  train::TrainConfig& config = options.config;
 
   models::TransferConfig model_config;
   model_config.arch = settings.text("model", "mobilenet_v2");
@@ -122,31 +118,15 @@ int finetune(int argc, char** argv) {
   int64_t unfreeze_k = parse_unfreeze(settings.text("unfreeze", ""));
   bool cache = settings.flag("cache-features");
 
-  train::TrainConfig config;
-  config.epochs = settings.integer("epochs", "5");
-  config.batch_size = settings.integer("batch-size", "64");
-  config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
-  config.seed = data_options.seed;
-  config.device = parse_device(args.get("device", "cpu"));
-  config.quiet = args.flag("quiet");
-  const int64_t stop_after = args.get_int("stop-after", 0);
   const bool after_given = args.has("unfreeze-after");
   int64_t unfreeze_after = settings.integer(
       "unfreeze-after", std::to_string(unfreeze_k > 0 ? config.epochs / 2 : config.epochs));
-  std::string optimizer_name = settings.text("optimizer", "adam");
-  double lr = settings.number("lr", "0.001");
+  const double lr = options.lr;
   double base_lr = settings.number("base-lr", str(lr / 10));
-  std::string schedule_spec = settings.text("schedule", "constant");
-  double momentum = settings.number("momentum", "0.9");
-  double weight_decay = settings.number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
-  std::string augment_spec = settings.text("augment", "none");
-  std::string out = args.get("out", "");
   configure_runtime(args);
   args.finish();
 
   NIB_CHECK(!weights.empty(), "--weights FILE is required (the pretrained base, .safetensors or .pth)");
-  NIB_CHECK(config.epochs > 0, "--epochs must be positive");
-  NIB_CHECK(config.batch_size > 0, "--batch-size must be positive");
   NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
   NIB_CHECK(unfreeze_k > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
   NIB_CHECK(unfreeze_k == 0 || freeze == "base", "--unfreeze needs a frozen base (--freeze base)");
@@ -155,9 +135,9 @@ int finetune(int argc, char** argv) {
   NIB_CHECK(model_config.arch == "mobilenet_v2" || model_config.arch == "vgg16" || model_config.arch == "resnet18",
             "--model: no pretrained base called '", model_config.arch, "' (mobilenet_v2, vgg16 or resnet18)");
   models::parse_head(model_config.head);  // a typo is reported before minutes of data loading
-  data::AugmentConfig augment = data::AugmentConfig::parse(augment_spec);
+  data::AugmentConfig augment = data::AugmentConfig::parse(options.augment);
   NIB_CHECK(!cache || freeze == "base", "--cache-features needs a frozen base (--freeze base)");
-  NIB_CHECK(!cache || augment_spec == "none",
+  NIB_CHECK(!cache || options.augment == "none",
             "--cache-features stores each image's features once, so it cannot be combined with --augment");
   require_device(config.device);
 
@@ -189,7 +169,7 @@ int finetune(int argc, char** argv) {
   info.pretrained = weights;
   info.settings = settings.all();
   std::string dir = !resume_dir.empty() ? resume_dir
-                    : !out.empty()      ? out
+                    : !options.out.empty() ? options.out
                                         : train::fresh_run_dir("runs/finetune-" + model_config.arch);
   make_dirs(dir);
   train::save_run_info(dir, info);
@@ -204,10 +184,10 @@ int finetune(int argc, char** argv) {
 
   // ---- Stage 1: the head on a frozen base (or everything with --freeze none) ---------
   std::unique_ptr<optim::Optimizer> optimizer =
-      optim::make_optimizer(optimizer_name, trainable(*model), static_cast<float>(lr), static_cast<float>(momentum),
-                            static_cast<float>(weight_decay));
+      optim::make_optimizer(options.optimizer, trainable(*model), static_cast<float>(lr),
+                            static_cast<float>(options.momentum), static_cast<float>(options.weight_decay));
   train::History history;
-  int64_t epochs_left = stop_after;  // --stop-after: epochs still to train in this process (0 = no limit)
+  int64_t epochs_left = config.stop_after;  // --stop-after: epochs still to train in this process (0 = no limit)
   auto run_stage = [&](Module& trained, const data::Dataset& train_set, const data::Dataset& val_set,
                        int64_t epochs, const std::string& checkpoint) {
     data::LoaderOptions loader_options;
@@ -215,7 +195,7 @@ int finetune(int argc, char** argv) {
     loader_options.seed = config.seed + history.epochs.size();  // a different order per stage
     loader_options.augment = augment;
     data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
-    auto schedule = optim::parse_schedule(schedule_spec, static_cast<float>(lr), epochs * loader.batches_per_epoch(),
+    auto schedule = optim::parse_schedule(options.schedule, static_cast<float>(lr), epochs * loader.batches_per_epoch(),
                                           loader.batches_per_epoch());
     train::TrainConfig stage_config = config;
     stage_config.epochs = epochs;
@@ -261,7 +241,7 @@ int finetune(int argc, char** argv) {
   }
 
   // ---- Stage 2: the last K blocks of the base join at --base-lr ----------------------
-  if (unfreeze_k > 0 && !history.interrupted && stop_after > 0 && epochs_left == 0) {
+  if (unfreeze_k > 0 && !history.interrupted && config.stop_after > 0 && epochs_left == 0) {
     history.interrupted = true;  // --stop-after reached exactly at the end of stage 1
     std::printf("Stopping after stage 1 as asked (--stop-after); continue with --resume\n");
   }
@@ -271,7 +251,7 @@ int finetune(int argc, char** argv) {
     for (const std::string& name : blocks)
       for (const Tensor& p : model->base->find(name)->parameters()) base_params.push_back(p);
     optimizer->set_lr(0, static_cast<float>(lr));  // fit() keeps the groups' ratio: base-lr / lr
-    optimizer->add_param_group({base_params, static_cast<float>(base_lr), static_cast<float>(weight_decay)});
+    optimizer->add_param_group({base_params, static_cast<float>(base_lr), static_cast<float>(options.weight_decay)});
     std::string joined;
     for (const auto& b : blocks) joined += (joined.empty() ? "" : ", ") + b;
     std::printf("\nunfreezing %s (lr %g)\n", joined.c_str(), base_lr);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "tensor/device.h"
 #include "util/error.h"
 
 namespace nib::apps {
@@ -38,6 +39,35 @@ bool RunSettings::flag(const std::string& name) {
   }
   settings_[name] = on ? "true" : "false";
   return on;
+}
+
+TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults) {
+  TrainingOptions o;
+  o.data.spec = settings.text("data", "mnist");
+  o.data.image_size = settings.integer("image-size", defaults.image_size);
+  o.data.channels = settings.integer("channels", defaults.channels);
+  o.data.val_split = settings.number("val-split", "0.1");
+  o.data.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
+  o.data.limit = settings.integer("limit", "0");
+
+  o.config.epochs = settings.integer("epochs", defaults.epochs);
+  o.config.batch_size = settings.integer("batch-size", "64");
+  o.config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
+  o.config.seed = o.data.seed;
+  o.config.device = parse_device(args.get("device", "cpu"));
+  o.config.quiet = args.flag("quiet");
+  o.config.stop_after = args.get_int("stop-after", 0);
+  NIB_CHECK(o.config.epochs > 0, "--epochs must be positive");
+  NIB_CHECK(o.config.batch_size > 0, "--batch-size must be positive");
+
+  o.optimizer = settings.text("optimizer", "adam");
+  o.lr = settings.number("lr", defaults.lr);
+  o.schedule = settings.text("schedule", defaults.schedule);
+  o.momentum = settings.number("momentum", "0.9");
+  o.weight_decay = settings.number("weight-decay", o.optimizer == "adamw" ? "0.01" : "0");
+  o.augment = settings.text("augment", "none");
+  o.out = args.get("out", "");
+  return o;
 }
 
 }  // namespace nib::apps

@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include "train/trainer.h"
+#include "train/training_data.h"
 #include "util/args.h"
 
 namespace nib::apps {
@@ -32,5 +34,26 @@ class RunSettings {
   std::map<std::string, std::string> previous_;
   std::map<std::string, std::string> settings_;
 };
+
+// The options nib train and nib finetune both take (data, epochs, batch,
+// optimiser, schedule, augmentation, run), read through `settings` with each
+// command's own defaults for the few that differ.
+struct TrainingDefaults {
+  std::string image_size;  // "0": as the data comes
+  std::string channels;    // "0": as the data comes
+  std::string epochs;
+  std::string lr;
+  std::string schedule;
+};
+
+struct TrainingOptions {
+  train::DataOptions data;
+  train::TrainConfig config;  // with --device, --quiet and --stop-after (not settings of the run) applied
+  std::string optimizer, schedule, augment;
+  double lr = 0, momentum = 0, weight_decay = 0;
+  std::string out;  // --out: "" = a fresh directory under runs/
+};
+
+TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults);
 
 }  // namespace nib::apps

@@ -96,37 +96,15 @@ int train(int argc, char** argv) {
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
 
   RunSettings settings(args, previous.settings);
-  train::DataOptions data_options;
-  data_options.spec = settings.text("data", "mnist");
-  data_options.image_size = settings.integer("image-size", "0");
-  data_options.channels = settings.integer("channels", "0");
-  data_options.val_split = settings.number("val-split", "0.1");
-  data_options.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
-  data_options.limit = settings.integer("limit", "0");
+  TrainingOptions options = read_training_options(settings, args, {"0", "0", "6", "0.002", "onecycle"});
+  train::DataOptions& data_options = options.data;
+  train::TrainConfig& config = options.config;
   data_options.skip_bad_images = args.flag("skip-bad-images");
-
-  train::TrainConfig config;
-  config.epochs = settings.integer("epochs", "6");
-  config.batch_size = settings.integer("batch-size", "64");
-  config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
-  config.seed = data_options.seed;
-  config.device = parse_device(args.get("device", "cpu"));
-  config.quiet = args.flag("quiet");
-  int64_t stop_after = args.get_int("stop-after", 0);
   std::string model_name = settings.text("model", "basic-cnn");
   std::string model_options = settings.text("model-options", "");
-  std::string optimizer_name = settings.text("optimizer", "adam");
-  double lr = settings.number("lr", "0.002");
-  std::string schedule_spec = settings.text("schedule", "onecycle");
-  double momentum = settings.number("momentum", "0.9");
-  double weight_decay = settings.number("weight-decay", optimizer_name == "adamw" ? "0.01" : "0");
-  std::string augment_spec = settings.text("augment", "none");
-  std::string out = args.get("out", "");
   configure_runtime(args);
   args.finish();
 
-  NIB_CHECK(config.epochs > 0, "--epochs must be positive");
-  NIB_CHECK(config.batch_size > 0, "--batch-size must be positive");
   require_device(config.device);
 
   // ---- Data -----------------------------------------------------------------
@@ -155,12 +133,11 @@ int train(int argc, char** argv) {
 
   // ---- Run directory ----------------------------------------------------------
   std::string dir = !resume_dir.empty() ? resume_dir
-                    : !out.empty()      ? out
+                    : !options.out.empty() ? options.out
                                         : train::fresh_run_dir("runs/" + info.model.name + "-" + data_name(info.data));
   make_dirs(dir);
   train::save_run_info(dir, info);  // on --resume too: --epochs may have grown
   config.checkpoint_path = dir + "/checkpoint.safetensors";
-  config.stop_after = stop_after;
   std::printf("run     %s\n\n", dir.c_str());
   train::write_class_distribution(data.train, "training set: images per class", dir + "/class_distribution.png");
 
@@ -169,14 +146,15 @@ int train(int argc, char** argv) {
   loader_options.batch_size = config.batch_size;
   loader_options.shuffle = true;
   loader_options.seed = config.seed;
-  loader_options.augment = data::AugmentConfig::parse(augment_spec);
+  loader_options.augment = data::AugmentConfig::parse(options.augment);
   data::DataLoader loader(data.train, data::all_indices(data.train.size()), loader_options);
   int64_t steps_per_epoch = loader.batches_per_epoch();
   std::unique_ptr<optim::Optimizer> optimizer =
-      optim::make_optimizer(optimizer_name, model->parameters(), static_cast<float>(lr),
-                            static_cast<float>(momentum), static_cast<float>(weight_decay));
+      optim::make_optimizer(options.optimizer, model->parameters(), static_cast<float>(options.lr),
+                            static_cast<float>(options.momentum), static_cast<float>(options.weight_decay));
   std::unique_ptr<optim::Schedule> schedule =
-      optim::parse_schedule(schedule_spec, static_cast<float>(lr), config.epochs * steps_per_epoch, steps_per_epoch);
+      optim::parse_schedule(options.schedule, static_cast<float>(options.lr), config.epochs * steps_per_epoch,
+                            steps_per_epoch);
 
   train::History history = train::fit({*model, *optimizer, *schedule, loader, data.validation}, config,
                                       !resume_dir.empty(), [&](const train::History& h) {
