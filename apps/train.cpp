@@ -7,7 +7,6 @@
 //   nib train --resume runs/basic-cnn-mnist     continue an interrupted run
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <omp.h>
 
 #include "apps/commands.h"
