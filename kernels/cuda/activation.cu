@@ -86,17 +86,15 @@ void dispatch(Activation act, Launch launch) {
 void activation_forward(Activation act, int64_t n, const float* x, float* y) {
   if (n <= 0) return;
   dispatch(act, [&]<Activation A>() {
-    forward_kernel<A><<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, x, y);
+    cuda_detail::launch(forward_kernel<A>, grid_for(n), kThreads, n, x, y);
   });
-  NIB_CUDA_CHECK_LAUNCH();
 }
 
 void activation_backward(Activation act, int64_t n, const float* y, const float* gy, float* gx) {
   if (n <= 0) return;
   dispatch(act, [&]<Activation A>() {
-    backward_kernel<A><<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, y, gy, gx);
+    cuda_detail::launch(backward_kernel<A>, grid_for(n), kThreads, n, y, gy, gx);
   });
-  NIB_CUDA_CHECK_LAUNCH();
 }
 
 void bias_activation(Activation act, int64_t outer, int64_t channels, int64_t inner, const float* bias, float* y) {
@@ -104,16 +102,13 @@ void bias_activation(Activation act, int64_t outer, int64_t channels, int64_t in
   if (n <= 0) return;
   if (act == Activation::Identity && bias == nullptr) return;  // nothing to do
   dispatch(act, [&]<Activation A>() {
-    bias_activation_kernel<A><<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, channels, inner, bias, y);
+    cuda_detail::launch(bias_activation_kernel<A>, grid_for(n), kThreads, n, channels, inner, bias, y);
   });
-  NIB_CUDA_CHECK_LAUNCH();
 }
 
 void bias_backward(int64_t outer, int64_t channels, int64_t inner, const float* gy, float* gbias) {
   if (channels <= 0) return;
-  bias_backward_kernel<<<grid_for_items(channels), kThreads, 0, nib::cuda::stream()>>>(outer, channels, inner, gy,
-                                                                                     gbias);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(bias_backward_kernel, grid_for_items(channels), kThreads, outer, channels, inner, gy, gbias);
 }
 
 }  // namespace nib::kernels::custom

@@ -139,61 +139,42 @@ void batchnorm_forward_train(const BatchNormShape& s, const float* x, const floa
                              float eps, float momentum, float* running_mean, float* running_var, float* y,
                              float* save_mean, float* save_invstd) {
   if (s.C <= 0) return;
-  cudaStream_t stream = nib::cuda::stream();
-  train_statistics_kernel<<<grid_for_items(s.C), kChannelThreads, 0, stream>>>(s, x, eps, momentum, running_mean,
-                                                                               running_var, save_mean, save_invstd);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(train_statistics_kernel, grid_for_items(s.C), kChannelThreads, s, x, eps, momentum, running_mean, running_var, save_mean, save_invstd);
   if (numel(s) <= 0) return;
-  normalize_kernel<<<grid_for(numel(s)), kThreads, 0, stream>>>(s, x, gamma, beta, save_mean, save_invstd, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(normalize_kernel, grid_for(numel(s)), kThreads, s, x, gamma, beta, save_mean, save_invstd, y);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                             const float* running_mean, const float* running_var, float eps, float* y) {
   if (numel(s) <= 0) return;
-  cudaStream_t stream = nib::cuda::stream();
   nib::cuda::Workspace invstd(sizeof(float) * s.C);
-  eval_invstd_kernel<<<grid_for(s.C), kThreads, 0, stream>>>(s.C, running_var, eps, invstd.as<float>());
-  NIB_CUDA_CHECK_LAUNCH();
-  normalize_kernel<<<grid_for(numel(s)), kThreads, 0, stream>>>(s, x, gamma, beta, running_mean,
-                                                                invstd.as<float>(), y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(eval_invstd_kernel, grid_for(s.C), kThreads, s.C, running_var, eps, invstd.as<float>());
+  cuda_detail::launch(normalize_kernel, grid_for(numel(s)), kThreads, s, x, gamma, beta, running_mean, invstd.as<float>(), y);
 }
 
 void batchnorm_backward_train(const BatchNormShape& s, const float* x, const float* gy, const float* gamma,
                               const float* save_mean, const float* save_invstd, float* gx, float* ggamma,
                               float* gbeta) {
   if (s.C <= 0) return;
-  cudaStream_t stream = nib::cuda::stream();
   // Released when this function returns, while the kernels may still run:
   // safe, because any later user of the block runs after them on the stream.
   nib::cuda::Workspace sums(gx ? sizeof(float) * 2 * s.C : 0);
-  gradient_sums_kernel<<<grid_for_items(s.C), kChannelThreads, 0, stream>>>(s, x, gy, save_mean, save_invstd, ggamma,
-                                                                            gbeta, sums.as<float>());
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gradient_sums_kernel, grid_for_items(s.C), kChannelThreads, s, x, gy, save_mean, save_invstd, ggamma, gbeta, sums.as<float>());
   if (!gx || numel(s) <= 0) return;
-  train_input_gradient_kernel<<<grid_for(numel(s)), kThreads, 0, stream>>>(s, x, gy, gamma, save_mean, save_invstd,
-                                                                           sums.as<float>(), gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(train_input_gradient_kernel, grid_for(numel(s)), kThreads, s, x, gy, gamma, save_mean, save_invstd, sums.as<float>(), gx);
 }
 
 void batchnorm_backward_eval(const BatchNormShape& s, const float* x, const float* gy, const float* gamma,
                              const float* running_mean, const float* running_var, float eps, float* gx,
                              float* ggamma, float* gbeta) {
   if (s.C <= 0) return;
-  cudaStream_t stream = nib::cuda::stream();
   nib::cuda::Workspace invstd(sizeof(float) * s.C);
-  eval_invstd_kernel<<<grid_for(s.C), kThreads, 0, stream>>>(s.C, running_var, eps, invstd.as<float>());
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(eval_invstd_kernel, grid_for(s.C), kThreads, s.C, running_var, eps, invstd.as<float>());
   if (ggamma || gbeta) {
-    gradient_sums_kernel<<<grid_for_items(s.C), kChannelThreads, 0, stream>>>(s, x, gy, running_mean,
-                                                                              invstd.as<float>(), ggamma, gbeta,
-                                                                              nullptr);
-    NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(gradient_sums_kernel, grid_for_items(s.C), kChannelThreads, s, x, gy, running_mean, invstd.as<float>(), ggamma, gbeta, nullptr);
   }
   if (!gx || numel(s) <= 0) return;
-  eval_input_gradient_kernel<<<grid_for(numel(s)), kThreads, 0, stream>>>(s, gy, gamma, invstd.as<float>(), gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(eval_input_gradient_kernel, grid_for(numel(s)), kThreads, s, gy, gamma, invstd.as<float>(), gx);
 }
 
 }  // namespace nib::kernels::custom

@@ -28,6 +28,7 @@
 #include "kernels/cuda/conv2d_depthwise.h"
 #include "kernels/cuda/conv2d_geometry.h"
 #include "kernels/cuda/implicit_gemm.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_conv {
@@ -147,8 +148,7 @@ void launch(const Problem& prob, int groups, const char* op) {
   const long long z = static_cast<long long>(groups) * prob.splits;
   NIB_CHECK(row_tiles <= 65535 && z <= 65535, op, ": too many channels or groups for one launch");
   dim3 grid(col_tiles, row_tiles, static_cast<unsigned>(z));
-  implicit_gemm_kernel<Problem><<<grid, kThreads, 0, cuda::stream()>>>(prob);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(implicit_gemm_kernel<Problem>, grid, kThreads, prob);
 }
 
 // How many chunks to cut a reduction of `depth` into so that about four
@@ -214,17 +214,14 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
       cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
       prob.out = partial.as<float>();
       cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
-      cuda_conv::sum_splits_kernel<<<cuda::blocks_for(weights, 256), 256, 0, cuda::stream()>>>(
-          partial.as<float>(), splits, weights, gw);
-      NIB_CUDA_CHECK_LAUNCH();
+      cuda_detail::launch(cuda_conv::sum_splits_kernel, cuda::blocks_for(weights, 256), 256, partial.as<float>(), splits, weights, gw);
       // The workspace returns to the caching allocator when `partial` goes out
       // of scope; the allocator serves the same stream, so the kernels above
       // finish before any later user of that memory starts.
     }
   }
   if (gbias) {
-    cuda_conv::bias_grad_kernel<<<s.K, 256, 0, cuda::stream()>>>(gy, s.N, s.K, s.P * s.Q, gbias);
-    NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(cuda_conv::bias_grad_kernel, s.K, 256, gy, s.N, s.K, s.P * s.Q, gbias);
   }
 }
 

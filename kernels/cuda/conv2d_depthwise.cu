@@ -12,6 +12,7 @@
 //                           y[((n*C + c)*P + p)*Q + q]
 #include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/conv2d_depthwise.h"
+#include "kernels/cuda/launch.cuh"
 #include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_conv {
@@ -93,20 +94,17 @@ __global__ void depthwise_backward_weight_kernel(const Geometry s, const float* 
 
 void depthwise_forward(const Geometry& s, const float* x, const float* w, const float* bias, float* y) {
   const int total = s.N * s.C * s.P * s.Q;
-  depthwise_forward_kernel<<<cuda::blocks_for(total, kThreads), kThreads, 0, cuda::stream()>>>(s, x, w, bias, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(depthwise_forward_kernel, cuda::blocks_for(total, kThreads), kThreads, s, x, w, bias, y);
 }
 
 void depthwise_backward_data(const Geometry& s, const float* gy, const float* w, float* gx) {
   const int total = s.N * s.C * s.H * s.W;
-  depthwise_backward_data_kernel<<<cuda::blocks_for(total, kThreads), kThreads, 0, cuda::stream()>>>(s, gy, w, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(depthwise_backward_data_kernel, cuda::blocks_for(total, kThreads), kThreads, s, gy, w, gx);
 }
 
 void depthwise_backward_weight(const Geometry& s, const float* x, const float* gy, float* gw) {
   const int taps = s.C * s.R * s.S;
-  depthwise_backward_weight_kernel<<<taps, kThreads, 0, cuda::stream()>>>(s, x, gy, gw);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(depthwise_backward_weight_kernel, taps, kThreads, s, x, gy, gw);
 }
 
 }  // namespace nib::kernels::cuda_conv

@@ -44,8 +44,7 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
   const int64_t Ho = H + top + bottom, Wo = W + left + right;
   const int64_t n = planes * Ho * Wo;
   if (Ho <= 0 || Wo <= 0 || n <= 0) return;
-  pad2d_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(planes, H, W, Ho, Wo, top, left, x, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(pad2d_kernel, grid_for(n), kThreads, planes, H, W, Ho, Wo, top, left, x, y);
 }
 
 }  // namespace nib::kernels::custom

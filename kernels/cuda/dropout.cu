@@ -36,14 +36,12 @@ float keep_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
 
 void dropout_forward(int64_t n, const float* x, float p, uint64_t seed, uint8_t* mask, float* y) {
   if (n <= 0) return;
-  dropout_forward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, x, p, keep_scale(p), seed, mask, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(dropout_forward_kernel, grid_for(n), kThreads, n, x, p, keep_scale(p), seed, mask, y);
 }
 
 void dropout_backward(int64_t n, const float* gy, const uint8_t* mask, float p, float* gx) {
   if (n <= 0) return;
-  dropout_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, gy, mask, keep_scale(p), gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(dropout_backward_kernel, grid_for(n), kThreads, n, gy, mask, keep_scale(p), gx);
 }
 
 }  // namespace nib::kernels::custom

@@ -62,10 +62,9 @@ void launch_binary(const BroadcastShape& s, const float* a, const float* b, floa
   int64_t n = s.numel();
   if (n <= 0) return;
   if (contiguous(s, s.a_stride) && contiguous(s, s.b_stride))
-    binary_contiguous_kernel<Op><<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, a, b, y);
+    cuda_detail::launch(binary_contiguous_kernel<Op>, grid_for(n), kThreads, n, a, b, y);
   else
-    binary_broadcast_kernel<Op><<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(s, n, a, b, y);
-  NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(binary_broadcast_kernel<Op>, grid_for(n), kThreads, s, n, a, b, y);
 }
 
 // sum_to splits the output dimensions into those a keeps (a_stride != 0) and
@@ -170,28 +169,24 @@ void sum_to(const BroadcastShape& s, const float* g, float* ga) {
   // sum for a block to pay off: a thread per output. Otherwise a block each.
   bool thread_per_output = p.kept >= 8192 || p.reduced <= 64;
   if (thread_per_output)
-    sum_to_thread_kernel<<<grid_for(p.kept), kThreads, 0, nib::cuda::stream()>>>(p, g, ga);
+    cuda_detail::launch(sum_to_thread_kernel, grid_for(p.kept), kThreads, p, g, ga);
   else
-    sum_to_block_kernel<<<grid_for_items(p.kept), kThreads, 0, nib::cuda::stream()>>>(p, g, ga);
-  NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(sum_to_block_kernel, grid_for_items(p.kept), kThreads, p, g, ga);
 }
 
 void fill(int64_t n, float value, float* y) {
   if (n <= 0) return;
-  fill_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, value, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(fill_kernel, grid_for(n), kThreads, n, value, y);
 }
 
 void axpy(int64_t n, float alpha, const float* x, float* y) {
   if (n <= 0) return;
-  axpy_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, alpha, x, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(axpy_kernel, grid_for(n), kThreads, n, alpha, x, y);
 }
 
 void affine(int64_t n, float alpha, float beta, const float* x, float* y) {
   if (n <= 0) return;
-  affine_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, alpha, beta, x, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(affine_kernel, grid_for(n), kThreads, n, alpha, beta, x, y);
 }
 
 }  // namespace nib::kernels::custom

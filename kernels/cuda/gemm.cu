@@ -21,6 +21,7 @@
 // beta == 0 never reading C) is shared with rung 3 (gemm_common.cuh).
 // Speed: measured in bench/ (pending a GPU run).
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
 #include "tensor/cuda/context.h"
@@ -119,10 +120,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
   if (!cuda_gemm::check_gemm("custom::gemm", M, N, K, lda, ldb, ldc, kBM)) return;
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
-  gemm_kernel<<<grid, kThreads, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                     cuda_gemm::can_load_float4(A, lda), B, ldb,
-                                                     cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gemm_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
 }  // namespace nib::kernels::custom

@@ -13,6 +13,7 @@
 // memory bandwidth long before the arithmetic units are busy.
 // Speed: measured in bench/ (pending a GPU run).
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "tensor/cuda/context.h"
 
@@ -41,9 +42,7 @@ void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
   if (!cuda_gemm::check_gemm("custom::gemm_naive", M, N, K, lda, ldb, ldc, kBlock)) return;
   dim3 block(kBlock, kBlock);
   dim3 grid(cuda_gemm::tiles(N, kBlock), cuda_gemm::tiles(M, kBlock));
-  gemm_naive_kernel<<<grid, block, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                                                        ldc);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gemm_naive_kernel, grid, block, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace nib::kernels::custom

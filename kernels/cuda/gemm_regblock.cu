@@ -21,6 +21,7 @@
 // (two __syncthreads per step, nothing overlapped). Rung 4 attacks that.
 // Speed: measured in bench/ (pending a GPU run).
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "tensor/cuda/context.h"
 
@@ -98,10 +99,7 @@ void gemm_regblock(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (!cuda_gemm::check_gemm("custom::gemm_regblock", M, N, K, lda, ldb, ldc, kBM)) return;
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
-  gemm_regblock_kernel<<<grid, kThreads, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                              cuda_gemm::can_load_float4(A, lda), B, ldb,
-                                                              cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gemm_regblock_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
 }  // namespace nib::kernels::custom

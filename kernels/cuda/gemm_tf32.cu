@@ -48,6 +48,7 @@
 #include <mma.h>
 
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "tensor/cuda/context.h"
 
@@ -213,10 +214,7 @@ void gemm_tf32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   NIB_CHECK(prop.major >= 8, "custom::gemm_tf32: TF32 tensor cores need compute capability 8.0 or newer; ", prop.name,
             " is ", prop.major, ".", prop.minor);
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
-  gemm_tf32_kernel<<<grid, kThreads, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                          cuda_gemm::can_load_float4(A, lda), B, ldb,
-                                                          cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gemm_tf32_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
 }  // namespace nib::kernels::custom

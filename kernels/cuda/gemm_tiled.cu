@@ -18,6 +18,7 @@
 // that by computing several outputs per thread.
 // Speed: measured in bench/ (pending a GPU run).
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "tensor/cuda/context.h"
 
@@ -75,9 +76,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
   if (!cuda_gemm::check_gemm("custom::gemm_tiled", M, N, K, lda, ldb, ldc, kTile)) return;
   dim3 block(kTile, kTile);
   dim3 grid(cuda_gemm::tiles(N, kTile), cuda_gemm::tiles(M, kTile));
-  gemm_tiled_kernel<<<grid, block, 0, cuda::stream()>>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                                                        ldc);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(gemm_tiled_kernel, grid, block, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace nib::kernels::custom

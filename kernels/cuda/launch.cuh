@@ -1,5 +1,5 @@
-// What nib's hand-written CUDA kernels share: launch sizes for grid-stride
-// loops, and warp/block reductions.
+// What nib's hand-written CUDA kernels share: the one way they are launched,
+// launch sizes for grid-stride loops, and warp/block reductions.
 //
 // Grid-stride loops: a kernel walks i = thread, thread + all threads, ...
 // so any n works with any grid, and the grid can be capped at a few waves of
@@ -9,10 +9,26 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_detail {
+
+// Every kernel starts here: launch(kernel, grid, block, args...) runs kernel
+// on nib's stream with no dynamic shared memory, then checks the launch. It
+// is the <<<grid, block>>> launch under nvcc; in the CUDA-on-CPU build
+// (kernels/cuda/on_cpu/cuda_on_cpu.h) it runs the kernel on the host.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, Args&&... args) {
+  static_assert(sizeof...(Params) == sizeof...(Args), "launch: the kernel takes another number of arguments");
+#ifdef NIB_CUDA_ON_CPU
+  nib::cuda_on_cpu::launch(kernel, grid, block, args...);
+#else
+  kernel<<<grid, block, 0, nib::cuda::stream()>>>(std::forward<Args>(args)...);
+#endif
+  NIB_CUDA_CHECK_LAUNCH();
+}
 
 constexpr unsigned kThreads = 256;
 

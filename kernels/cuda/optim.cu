@@ -78,8 +78,7 @@ void sgd_step(const std::vector<ParamSlot>& slots, const SgdParams& params) {
     for (const ParamSlot& slot : slots)
       NIB_CHECK(slot.n <= 0 || slot.state1 != nullptr, "sgd_step (custom): momentum needs a buffer in every slot");
   for_each_chunk(slots, [&](const SlotChunk& chunk, int64_t largest) {
-    sgd_kernel<<<grid_for(largest), kThreads, 0, nib::cuda::stream()>>>(chunk, params);
-    NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(sgd_kernel, grid_for(largest), kThreads, chunk, params);
   });
 }
 
@@ -89,8 +88,7 @@ void adam_step(const std::vector<ParamSlot>& slots, const AdamParams& params) {
               "adam_step (custom): every slot needs both moment buffers");
   AdamScalars k = adam_scalars(params);
   for_each_chunk(slots, [&](const SlotChunk& chunk, int64_t largest) {
-    adam_kernel<<<grid_for(largest), kThreads, 0, nib::cuda::stream()>>>(chunk, params, k);
-    NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(adam_kernel, grid_for(largest), kThreads, chunk, params, k);
   });
 }
 

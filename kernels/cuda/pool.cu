@@ -148,45 +148,39 @@ void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* a
   PoolGeometry g = geometry(s);
   const int64_t n = g.planes * g.P * g.Q;
   if (n <= 0) return;
-  max_pool_forward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(g, x, y, argmax);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(max_pool_forward_kernel, grid_for(n), kThreads, g, x, y, argmax);
 }
 
 void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx) {
   PoolGeometry g = geometry(s);
   const int64_t n = g.planes * g.H * g.W;
   if (n <= 0) return;
-  max_pool_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(g, gy, argmax, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(max_pool_backward_kernel, grid_for(n), kThreads, g, gy, argmax, gx);
 }
 
 void avg_pool_forward(const Pool2dShape& s, const float* x, float* y, bool count_include_pad) {
   PoolGeometry g = geometry(s);
   const int64_t n = g.planes * g.P * g.Q;
   if (n <= 0) return;
-  avg_pool_forward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(g, x, y, count_include_pad);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(avg_pool_forward_kernel, grid_for(n), kThreads, g, x, y, count_include_pad);
 }
 
 void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool count_include_pad) {
   PoolGeometry g = geometry(s);
   const int64_t n = g.planes * g.H * g.W;
   if (n <= 0) return;
-  avg_pool_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(g, gy, gx, count_include_pad);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(avg_pool_backward_kernel, grid_for(n), kThreads, g, gy, gx, count_include_pad);
 }
 
 void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* y) {
   if (planes <= 0) return;
-  global_avg_pool_forward_kernel<<<grid_for(planes * 32), kThreads, 0, nib::cuda::stream()>>>(planes, HW, x, y);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(global_avg_pool_forward_kernel, grid_for(planes * 32), kThreads, planes, HW, x, y);
 }
 
 void global_avg_pool_backward(int64_t planes, int64_t HW, const float* gy, float* gx) {
   const int64_t n = planes * HW;
   if (n <= 0) return;
-  global_avg_pool_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, HW, gy, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(global_avg_pool_backward_kernel, grid_for(n), kThreads, n, HW, gy, gx);
 }
 
 }  // namespace nib::kernels::custom

@@ -2,6 +2,7 @@
 // (pool_cudnn.cpp). See pool_argmax.h.
 #include <climits>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/pool_argmax.h"
 #include "tensor/cuda/context.h"
 #include "util/error.h"
@@ -68,8 +69,7 @@ void max_pool_argmax(const Pool2dShape& s, const float* x, const float* y, int32
   const Dims d = dims_of(s, "library::max_pool_forward");
   const int outputs = d.planes * d.P * d.Q;
   if (outputs == 0) return;
-  argmax_kernel<<<cuda::blocks_for(outputs, 256), 256, 0, cuda::stream()>>>(d, x, y, argmax);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(argmax_kernel, cuda::blocks_for(outputs, 256), 256, d, x, y, argmax);
 }
 
 void max_pool_scatter(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx) {
@@ -77,8 +77,7 @@ void max_pool_scatter(const Pool2dShape& s, const float* gy, const int32_t* argm
   NIB_CUDA_CHECK(cudaMemsetAsync(gx, 0, sizeof(float) * size_t(d.planes) * d.H * d.W, cuda::stream()));
   const int outputs = d.planes * d.P * d.Q;
   if (outputs == 0) return;
-  scatter_kernel<<<cuda::blocks_for(outputs, 256), 256, 0, cuda::stream()>>>(d, gy, argmax, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(scatter_kernel, cuda::blocks_for(outputs, 256), 256, d, gy, argmax, gx);
 }
 
 }  // namespace nib::kernels::cuda_pool

@@ -64,18 +64,15 @@ void sum(int64_t outer, int64_t reduce, int64_t inner, float scale, const float*
   if (outputs <= 0) return;
   // Many outputs, or short sums: a thread each. Few long sums: a block each.
   if (outputs >= 8192 || reduce <= 64)
-    sum_thread_kernel<<<grid_for(outputs), kThreads, 0, nib::cuda::stream()>>>(outer, reduce, inner, scale, x, y);
+    cuda_detail::launch(sum_thread_kernel, grid_for(outputs), kThreads, outer, reduce, inner, scale, x, y);
   else
-    sum_block_kernel<<<grid_for_items(outputs), kReduceThreads, 0, nib::cuda::stream()>>>(outer, reduce, inner,
-                                                                                        scale, x, y);
-  NIB_CUDA_CHECK_LAUNCH();
+    cuda_detail::launch(sum_block_kernel, grid_for_items(outputs), kReduceThreads, outer, reduce, inner, scale, x, y);
 }
 
 void expand(int64_t outer, int64_t reduce, int64_t inner, float scale, const float* gy, float* gx) {
   const int64_t n = outer * reduce * inner;
   if (n <= 0) return;
-  expand_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(n, reduce, inner, scale, gy, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(expand_kernel, grid_for(n), kThreads, n, reduce, inner, scale, gy, gx);
 }
 
 }  // namespace nib::kernels::custom

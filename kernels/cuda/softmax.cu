@@ -121,33 +121,25 @@ __global__ void cross_entropy_backward_kernel(int64_t rows, int64_t cols, const 
 
 void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, bool log) {
   if (rows <= 0 || cols <= 0) return;
-  softmax_forward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(rows, cols, x, y,
-                                                                                                 log);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(softmax_forward_kernel, grid_for_items(rows), threads_for_row(cols), rows, cols, x, y, log);
 }
 
 void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* gy, float* gx, bool log) {
   if (rows <= 0 || cols <= 0) return;
-  softmax_backward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(rows, cols, y, gy,
-                                                                                                  gx, log);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(softmax_backward_kernel, grid_for_items(rows), threads_for_row(cols), rows, cols, y, gy, gx, log);
 }
 
 void cross_entropy_forward(int64_t rows, int64_t cols, const float* logits, const int32_t* labels, float smoothing,
                            float* loss_rows, float* probs) {
   if (rows <= 0 || cols <= 0) return;
-  cross_entropy_forward_kernel<<<grid_for_items(rows), threads_for_row(cols), 0, nib::cuda::stream()>>>(
-      rows, cols, logits, labels, smoothing, loss_rows, probs);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(cross_entropy_forward_kernel, grid_for_items(rows), threads_for_row(cols), rows, cols, logits, labels, smoothing, loss_rows, probs);
 }
 
 void cross_entropy_backward(int64_t rows, int64_t cols, const float* probs, const int32_t* labels, float smoothing,
                             const float* grad_loss, float* gx) {
   const int64_t n = rows * cols;
   if (n <= 0) return;
-  cross_entropy_backward_kernel<<<grid_for(n), kThreads, 0, nib::cuda::stream()>>>(rows, cols, probs, labels,
-                                                                                   smoothing, grad_loss, gx);
-  NIB_CUDA_CHECK_LAUNCH();
+  cuda_detail::launch(cross_entropy_backward_kernel, grid_for(n), kThreads, rows, cols, probs, labels, smoothing, grad_loss, gx);
 }
 
 }  // namespace nib::kernels::custom

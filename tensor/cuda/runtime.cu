@@ -3,6 +3,7 @@
 // copies on nib's stream.
 #include <string>
 
+#include "kernels/cuda/launch.cuh"
 #include "tensor/cuda/allocator.h"
 #include "tensor/cuda/context.h"
 #include "tensor/cuda/runtime.h"
@@ -41,7 +42,7 @@ std::string probe_device() {
   // A GPU is there, but the kernels may not have been compiled for it
   // (CMAKE_CUDA_ARCHITECTURES): launch an empty kernel to find out now rather
   // than at the first op.
-  probe_kernel<<<1, 1>>>(nullptr);
+  kernels::cuda_detail::launch(probe_kernel, 1, 1, nullptr);
   err = cudaGetLastError();
   if (err == cudaSuccess) err = cudaDeviceSynchronize();
   if (err != cudaSuccess) {
@@ -90,6 +91,8 @@ std::string device_name() {
   const cudaDeviceProp& p = properties();
   return str(p.name, " (sm_", p.major, p.minor, ", ", (p.totalGlobalMem >> 20) / 1024.0, " GiB)");
 }
+
+int multiprocessor_count() { return available() ? properties().multiProcessorCount : 0; }
 
 void* allocate(size_t bytes) {
   NIB_CHECK(available(), "cuda::allocate: ", unavailable_reason());
