@@ -18,6 +18,8 @@ const ImplTable<GemmFn> gemm_impls("gemm", {
     {"gemm_tiled", DeviceType::CUDA, custom::gemm_tiled},
     {"gemm_regblock", DeviceType::CUDA, custom::gemm_regblock},
     {"custom", DeviceType::CUDA, custom::gemm},
+#endif
+#ifdef NIB_CUBLAS
     {"library", DeviceType::CUDA, library::gemm},
 #endif
 });

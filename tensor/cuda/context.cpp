@@ -23,6 +23,7 @@ cudaStream_t stream() {
   return s;
 }
 
+#ifdef NIB_CUBLAS
 cublasHandle_t cublas() {
   // The math mode stays CUBLAS_DEFAULT_MATH (full FP32); the library GEMM
   // turns TF32 on per call when kernels::allow_tf32() asks for it.
@@ -34,6 +35,7 @@ cublasHandle_t cublas() {
   }();
   return handle;
 }
+#endif
 
 #ifdef NIB_CUDNN
 cudnnHandle_t cudnn() {
@@ -66,10 +68,12 @@ void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int l
        cudaGetErrorName(err), ")");
 }
 
+#ifdef NIB_CUBLAS
 void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
   fail("cuBLAS call failed at ", file, ":", line, ": ", expr, ": ", cublasGetStatusString(status), " (",
        cublasGetStatusName(status), ")");
 }
+#endif
 
 #ifdef NIB_CUDNN
 void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line) {

@@ -7,10 +7,13 @@
 // rest of nib sees tensor/cuda/runtime.h, which has no CUDA types.
 #pragma once
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <cstddef>
+
+#ifdef NIB_CUBLAS
+#include <cublas_v2.h>
+#endif
 
 #ifdef NIB_CUDNN
 #include <cudnn.h>
@@ -23,7 +26,9 @@ namespace nib::cuda {
 // One stream per device: nib's ops run in order on it, so no op needs to
 // synchronise with another; only copies to the host wait for it.
 cudaStream_t stream();
+#ifdef NIB_CUBLAS
 cublasHandle_t cublas();
+#endif
 #ifdef NIB_CUDNN
 cudnnHandle_t cudnn();
 #endif
@@ -31,7 +36,9 @@ const cudaDeviceProp& properties();
 
 // Throw nib::Error("<what> failed at file:line: <expr>: <library message>").
 [[noreturn]] void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line);
+#ifdef NIB_CUBLAS
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line);
+#endif
 #ifdef NIB_CUDNN
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line);
 #endif
@@ -74,12 +81,14 @@ inline unsigned blocks_for(long long n, unsigned threads) {
 // After a kernel launch: catches bad launch configurations immediately.
 #define NIB_CUDA_CHECK_LAUNCH() NIB_CUDA_CHECK(cudaGetLastError())
 
+#ifdef NIB_CUBLAS
 #define NIB_CUBLAS_CHECK(expr)                                                              \
   do {                                                                                      \
     cublasStatus_t nib_status_ = (expr);                                                    \
     if (nib_status_ != CUBLAS_STATUS_SUCCESS)                                               \
       ::nib::cuda::throw_cublas_error(nib_status_, #expr, __FILE__, __LINE__);              \
   } while (0)
+#endif
 
 #ifdef NIB_CUDNN
 #define NIB_CUDNN_CHECK(expr)                                                               \
