@@ -14,6 +14,8 @@ bool available();
 // Why available() is false, in words a user can act on.
 std::string unavailable_reason();
 std::string device_name();
+// Streaming multiprocessors of the GPU (0 without one): grid sizes scale with it.
+int multiprocessor_count();
 
 // Memory from the caching allocator (allocator.cpp). Throws nib::Error on
 // out-of-memory with the requested size and what is in use.

@@ -16,6 +16,7 @@ std::string unavailable_reason() {
   return "nib was built without CUDA (configure with -DNIB_CUDA=ON on a machine with the CUDA toolkit)";
 }
 std::string device_name() { return "none"; }
+int multiprocessor_count() { return 0; }
 void* allocate(size_t) { unavailable(); }
 void release(void*) {}
 void copy(void*, const void*, size_t, CopyKind) { unavailable(); }

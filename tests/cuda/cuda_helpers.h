@@ -20,6 +20,22 @@
 
 namespace nib::testing {
 
+// cuBLAS and cuDNN (the "library" implementations) exist only for a GPU: the
+// CUDA-on-CPU build (tests/cuda_on_cpu) has neither. Tests of them are
+// marked NIB_NEEDS_GPU_LIBRARIES, which doctest then reports as skipped, and
+// tests that loop over implementations take gpu_impls().
+#ifdef NIB_CUDA_ON_CPU
+inline constexpr bool kGpuLibrariesBuilt = false;
+#else
+inline constexpr bool kGpuLibrariesBuilt = true;
+#endif
+#define NIB_NEEDS_GPU_LIBRARIES *doctest::skip(!::nib::testing::kGpuLibrariesBuilt)
+
+inline std::vector<const char*> gpu_impls() {
+  if (kGpuLibrariesBuilt) return {"custom", "library"};
+  return {"custom"};
+}
+
 // Device memory from nib's allocator, holding n elements of T.
 template <class T>
 class DeviceBuffer {

@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
     return 77;
   }
   std::printf("nib_cuda_tests: running on %s\n", nib::cuda::device_name().c_str());
+#ifdef NIB_CUDA_ON_CPU
+  std::printf(
+      "nib_cuda_tests: the CUDA kernels run on the CPU (tests/cuda_on_cpu); cuBLAS and cuDNN are not part of this "
+      "build, so their tests are reported as skipped\n");
+#endif
   doctest::Context context(argc, argv);
   return context.run();
 }

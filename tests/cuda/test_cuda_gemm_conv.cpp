@@ -25,7 +25,8 @@ class DeviceVector {
  public:
   explicit DeviceVector(const std::vector<float>& host) : size_(host.size()) {
     ptr_ = static_cast<float*>(cuda::allocate(bytes()));
-    cuda::copy(ptr_, host.data(), bytes(), cuda::CopyKind::HostToDevice);
+    // Only what the host holds: an empty vector's data() may be null.
+    cuda::copy(ptr_, host.data(), sizeof(float) * size_, cuda::CopyKind::HostToDevice);
   }
   ~DeviceVector() { cuda::release(ptr_); }
   DeviceVector(const DeviceVector&) = delete;
@@ -33,7 +34,7 @@ class DeviceVector {
   float* get() const { return ptr_; }
   std::vector<float> to_host() const {
     std::vector<float> host(size_);
-    cuda::copy(host.data(), ptr_, bytes(), cuda::CopyKind::DeviceToHost);
+    cuda::copy(host.data(), ptr_, sizeof(float) * size_, cuda::CopyKind::DeviceToHost);
     return host;
   }
 
@@ -57,7 +58,10 @@ const std::vector<GemmImpl>& gemm_impls() {
                                               {"custom::gemm_tiled", kernels::custom::gemm_tiled},
                                               {"custom::gemm_regblock", kernels::custom::gemm_regblock},
                                               {"custom::gemm", kernels::custom::gemm},
-                                              {"library::gemm", kernels::library::gemm}};
+#ifdef NIB_CUBLAS
+                                              {"library::gemm", kernels::library::gemm},
+#endif
+  };
   return impls;
 }
 

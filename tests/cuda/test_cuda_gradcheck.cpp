@@ -39,13 +39,16 @@ using nib::testing::UseEverywhere;
 
 namespace {
 
-const char* const kImpls[] = {"custom", "library"};
+const std::vector<const char*> kImpls = nib::testing::gpu_impls();
 
 // The implementation `family` runs when `impl` is asked for: "library"
-// exists for gemm whenever CUDA is built, for the cuDNN families only with
-// cuDNN; elsewhere the registry falls back to "custom".
+// exists for gemm with cuBLAS, for the cuDNN families only with cuDNN;
+// elsewhere the registry falls back to "custom".
 std::string expected_impl(const std::string& family, const std::string& impl) {
-  if (impl != "library" || family == "gemm") return impl;
+  if (impl != "library") return impl;
+#ifdef NIB_CUBLAS
+  if (family == "gemm") return impl;
+#endif
 #ifdef NIB_CUDNN
   if (family == "conv2d" || family == "pool" || family == "batchnorm" || family == "softmax") return impl;
 #endif

@@ -395,4 +395,8 @@ TEST_CASE("library softmax refuses sizes beyond cuDNN's int with a clear nib::Er
                        doctest::Contains("does not fit cuDNN's int sizes"), Error);
 }
 
+#else
+// Without cuDNN (the CUDA-on-CPU build, or a GPU build without it), the whole
+// file reduces to this case, so the report counts the missing tests.
+TEST_CASE("library (cuDNN) pooling, batchnorm and softmax match the reference" * doctest::skip()) {}
 #endif  // NIB_CUDNN

@@ -4,8 +4,9 @@
 // Every test computes the same thing twice: kernels::reference on host
 // vectors and kernels::custom on device buffers holding the same data, then
 // compares. Sizes are chosen to hit the edges of the launch logic: 1 element,
-// fewer than a warp (7), just over a warp (33), and more than a capped grid
-// covers in one stride (1000003, prime, so no power of two divides it).
+// fewer than a warp (7), just over a warp (33), and one and a half times what
+// a capped grid covers in one stride (grid_for: 32 blocks of 256 threads per
+// SM, 1.6 million on an H100 or H200), odd so that no power of two divides it.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -36,14 +37,17 @@ using nib::testing::random_vector;
 
 namespace {
 
-const std::vector<int64_t> kSizes = {1, 7, 33, 1000003};
+std::vector<int64_t> sizes() {
+  const int64_t one_stride = int64_t{32} * 256 * cuda::multiprocessor_count();
+  return {1, 7, 33, one_stride * 3 / 2 + 1};
+}
 
 }  // namespace
 
 // ---- Runtime and allocator ------------------------------------------------------
 
 TEST_CASE("cuda copies round-trip host -> device -> device -> host") {
-  for (int64_t n : kSizes) {
+  for (int64_t n : sizes()) {
     std::vector<float> host = random_vector(static_cast<size_t>(n), 1);
     DeviceBuffer<float> a(host), b(static_cast<size_t>(n));
     cuda::copy(b.get(), a.get(), sizeof(float) * n, cuda::CopyKind::DeviceToDevice);
@@ -155,7 +159,7 @@ TEST_CASE("custom binary ops and sum_to match the reference with and without bro
 }
 
 TEST_CASE("custom fill, axpy and affine match the reference") {
-  for (int64_t n : kSizes) {
+  for (int64_t n : sizes()) {
     CAPTURE(n);
     const size_t un = static_cast<size_t>(n);
     std::vector<float> x = random_vector(un, 6), y = random_vector(un, 7);
@@ -180,7 +184,7 @@ TEST_CASE("custom fill, axpy and affine match the reference") {
 TEST_CASE("custom activations, their backward, bias_activation and bias_backward match the reference") {
   const Activation all[] = {Activation::Identity, Activation::ReLU, Activation::ReLU6, Activation::Sigmoid,
                             Activation::Tanh};
-  for (int64_t n : kSizes) {
+  for (int64_t n : sizes()) {
     const size_t un = static_cast<size_t>(n);
     std::vector<float> x = random_vector(un, 8, 4.0f), gy = random_vector(un, 9);
     DeviceBuffer<float> dx(x), dy(un), dgy(gy), dgx(un);
@@ -441,7 +445,7 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
 // ---- Dropout -------------------------------------------------------------------
 
 TEST_CASE("custom dropout drops exactly the elements the CPU reference drops") {
-  for (int64_t n : kSizes) {
+  for (int64_t n : sizes()) {
     for (float p : {0.0f, 0.1f, 0.5f, 0.9f}) {
       CAPTURE(n);
       CAPTURE(p);
