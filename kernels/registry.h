@@ -6,20 +6,29 @@
 //   CPU  : "reference"  the spec: plain loops written to be read (kernels/cpu/*_reference.cpp)
 //          "fast"       OpenMP, cache blocking, vector loops    (kernels/cpu/*_fast.cpp)
 //   CUDA : "custom"     nib's hand-written kernels               (kernels/cuda/*.cu)
-//          "library"    cuBLAS / cuDNN                           (kernels/cuda/*_library.cpp)
+//          "library"    cuBLAS (gemm) / cuDNN                    (kernels/cuda/*_cublas.cpp, *_cudnn.cpp)
 //
-// An op lists its implementations in an ImplTable (see ops/*.cpp) and asks
-// the table for a function for the device its inputs live on. The choice:
+// An op lists its implementations in an ImplTable (see ops/*.cpp), which
+// registers them here, and asks the table for a function for the device its
+// inputs live on. The choice, per family and device:
 //   1. a scoped override (kernels::Use) — tests and benchmarks name what they want;
 //   2. the selection set by kernels::configure(), which apps call with
 //      --kernels and which starts from the NIB_KERNELS environment variable:
-//      "library" (every family), "conv2d=library,gemm=custom", "reference";
-//      the item "tf32" also allows TF32 tensor cores (set_allow_tf32 below);
-//   3. the default: "fast" on the CPU, "custom" on CUDA;
-//   4. if the preferred name does not exist for that family and device, the
-//      first implementation listed for the device.
+//      "library" (every family that has it), "conv2d=library,gemm=custom",
+//      "reference"; the item "tf32" also allows TF32 tensor cores;
+//   3. the default: "fast" on the CPU, "custom" on CUDA, or the first listed
+//      implementation where a family has no such one.
+// Naming a family that does not exist, or an implementation a family does not
+// have, is an error that lists what exists: a choice is never ignored.
+// NIB_TRACE=1 (or --trace, kernels::set_trace) prints what each family runs
+// on which shapes, once per shape.
+//
+// Choosing costs nothing on the hot path: a table remembers its choice until
+// the selection changes (any configure, Use or reset).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,21 +37,23 @@
 
 namespace nib::kernels {
 
-// Index of the implementation to use among `names` (all on `device`), or -1
-// when the list is empty. Exposed for tests; ops use ImplTable::pick.
-int choose(const std::string& family, DeviceType device, const std::vector<std::string>& names);
-
 // Sets the selection from a spec such as "library" or "conv2d=library,gemm=custom".
-// Throws nib::Error on a malformed spec or an unknown implementation name.
+// Throws nib::Error on a malformed spec, an unknown family or an implementation
+// that does not exist; then nothing changes.
 void configure(const std::string& spec);
+// Back to the defaults (NIB_KERNELS is not read again). Scoped Use overrides stay.
+void reset();
 // The selection in force, for logs ("cpu: fast; cuda: custom, conv2d=library").
 std::string describe();
 // Whether the CUDA GEMM paths may use TF32 tensor cores (reduced precision).
 // Off by default: nib's numbers match the CPU reference unless asked.
 void set_allow_tf32(bool allow);
 bool allow_tf32();
+// Prints each family's implementation and the shapes it runs on (stderr).
+void set_trace(bool on);
 
 // Scoped override: Use use("conv2d", "reference"); ends when it goes out of scope.
+// Throws if the family or the implementation does not exist.
 class Use {
  public:
   Use(std::string family, std::string impl);
@@ -52,12 +63,25 @@ class Use {
 
  private:
   std::string family_;
+  DeviceType device_;
 };
 
-// The implementation name that would run for `family` on `device`, or "" if
-// the family has none there. Recorded by ImplTable::pick on every call.
+// The implementation `family` last resolved to on `device`, or "" if it has
+// not run there since the selection last changed.
 std::string last_chosen(const std::string& family, DeviceType device);
-void note_chosen(const std::string& family, DeviceType device, const std::string& impl);
+// Whether `family` has an implementation `impl` in this build.
+bool has_impl(const std::string& family, const std::string& impl);
+
+// ---- For ImplTable ----------------------------------------------------------
+// Records that `family` has an implementation `name` on `device`.
+void register_impl(const std::string& family, DeviceType device, const std::string& name);
+// Index of the implementation to use among `names` (all of `family`, on
+// `device`), or -1 when the list is empty.
+int choose(const std::string& family, DeviceType device, const std::vector<std::string>& names);
+// Changes whenever the selection does.
+uint64_t selection_version();
+bool tracing();
+void trace(const std::string& family, DeviceType device, const std::string& impl, const std::string& shapes);
 
 template <class Fn>
 struct Impl {
@@ -69,22 +93,19 @@ struct Impl {
 template <class Fn>
 class ImplTable {
  public:
-  ImplTable(std::string family, std::vector<Impl<Fn>> impls) : family_(std::move(family)), impls_(std::move(impls)) {}
+  ImplTable(std::string family, std::vector<Impl<Fn>> impls) : family_(std::move(family)), impls_(std::move(impls)) {
+    for (const auto& impl : impls_) register_impl(family_, impl.device, impl.name);
+  }
 
-  Fn* pick(Device device) const {
-    std::vector<std::string> names;
-    std::vector<Fn*> fns;
-    for (const auto& impl : impls_) {
-      if (impl.device == device.type) {
-        names.push_back(impl.name);
-        fns.push_back(impl.fn);
-      }
-    }
-    int i = choose(family_, device.type, names);
-    NIB_CHECK(i >= 0, "op family '", family_, "' has no implementation on ", device.name(),
-              device.is_cuda() ? " (nib was built without CUDA?)" : "");
-    note_chosen(family_, device.type, names[i]);
-    return fns[i];
+  // The implementation to run on `device`. `shapes` describe the call for
+  // the trace (anything str() prints); they are not looked at otherwise.
+  template <class... Shapes>
+  Fn* pick(Device device, const Shapes&... shapes) const {
+    Cached& cached = cache_[static_cast<int>(device.type)];
+    const uint64_t version = selection_version();
+    int index = cached.version.load(std::memory_order_acquire) == version ? cached.index.load() : resolve(device.type);
+    if (tracing()) trace(family_, device.type, impls_[index].name, str(shapes...));
+    return impls_[index].fn;
   }
   // The implementation called `name` on `device`, or nullptr (benchmarks race them all).
   Fn* find(const std::string& name, DeviceType device) const {
@@ -96,8 +117,33 @@ class ImplTable {
   const std::string& family() const { return family_; }
 
  private:
+  struct Cached {
+    std::atomic<uint64_t> version{0};  // selection_version() when index was chosen; 0: never
+    std::atomic<int> index{0};
+  };
+
+  // The slow path: consults the selection (under its lock) and remembers.
+  int resolve(DeviceType device) const {
+    const uint64_t version = selection_version();
+    std::vector<std::string> names;
+    std::vector<int> positions;
+    for (size_t i = 0; i < impls_.size(); ++i)
+      if (impls_[i].device == device) {
+        names.push_back(impls_[i].name);
+        positions.push_back(static_cast<int>(i));
+      }
+    const int chosen = choose(family_, device, names);
+    NIB_CHECK(chosen >= 0, "op family '", family_, "' has no implementation on ",
+              device == DeviceType::CUDA ? "cuda (nib was built without CUDA?)" : "cpu");
+    Cached& cached = cache_[static_cast<int>(device)];
+    cached.index.store(positions[chosen]);
+    cached.version.store(version, std::memory_order_release);
+    return positions[chosen];
+  }
+
   std::string family_;
   std::vector<Impl<Fn>> impls_;
+  mutable Cached cache_[2];  // by DeviceType
 };
 
 }  // namespace nib::kernels

@@ -40,7 +40,7 @@ const char* name_of(Activation act) {
 // conv2d when they fuse the activation into their epilogue.
 Tensor activation_backward(Activation act, const Tensor& y, const Tensor& gy) {
   Tensor gx = Tensor::empty(y.shape(), y.device());
-  backward_impls.pick(y.device())(act, y.numel(), y.data(), gy.data(), gx.data());
+  backward_impls.pick(y.device(), "backward ", y.shape())(act, y.numel(), y.data(), gy.data(), gx.data());
   return gx;
 }
 
@@ -49,7 +49,7 @@ Tensor activation(const Tensor& x, Activation act) {
   check_defined(x, name, "input");
   check_f32(x, name);
   Tensor y = Tensor::empty(x.shape(), x.device());
-  forward_impls.pick(x.device())(act, x.numel(), x.data(), y.data());
+  forward_impls.pick(x.device(), "forward ", x.shape())(act, x.numel(), x.data(), y.data());
   if (autograd::needs_graph({&x})) {
     // Saving the output, not the input: y is needed anyway by the next layer.
     Tensor saved_y = y.detach();
@@ -93,7 +93,7 @@ void bias_activation_(const Tensor& y, const Tensor& bias, Activation act) {
   channel_view(y, outer, channels, inner);
   if (bias.defined())
     NIB_CHECK(bias.numel() == channels, "bias of ", bias.numel(), " values for ", channels, " channels");
-  bias_activation_impls.pick(y.device())(act, outer, channels, inner, bias.defined() ? bias.data() : nullptr,
+  bias_activation_impls.pick(y.device(), "bias activation ", y.shape())(act, outer, channels, inner, bias.defined() ? bias.data() : nullptr,
                                          y.data());
 }
 
@@ -101,7 +101,7 @@ Tensor bias_backward(const Tensor& gy) {
   int64_t outer, channels, inner;
   channel_view(gy, outer, channels, inner);
   Tensor gb = Tensor::empty({channels}, gy.device());
-  bias_backward_impls.pick(gy.device())(outer, channels, inner, gy.data(), gb.data());
+  bias_backward_impls.pick(gy.device(), "bias backward ", gy.shape())(outer, channels, inner, gy.data(), gb.data());
   return gb;
 }
 

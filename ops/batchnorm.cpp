@@ -98,7 +98,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma_in, const Tensor& beta_in
     NIB_CHECK(s.N * s.HW > 1, kOp, ": training needs more than one value per channel, got input ", x.shape());
     Tensor save_mean = Tensor::empty({s.C}, x.device());
     Tensor save_invstd = Tensor::empty({s.C}, x.device());
-    forward_train_impls.pick(x.device())(s, x.data(), gamma.data(), beta.data(), eps, momentum,
+    forward_train_impls.pick(x.device(), "forward train ", x.shape())(s, x.data(), gamma.data(), beta.data(), eps, momentum,
                                          data_or_null(running_mean), data_or_null(running_var), y.data(),
                                          save_mean.data(), save_invstd.data());
     if (graph) {
@@ -108,7 +108,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma_in, const Tensor& beta_in
                          Tensor gx = needs[0] ? Tensor::empty(x.shape(), gy.device()) : Tensor();
                          Tensor ggamma = needs[1] ? Tensor::empty({s.C}, gy.device()) : Tensor();
                          Tensor gbeta = needs[2] ? Tensor::empty({s.C}, gy.device()) : Tensor();
-                         backward_train_impls.pick(gy.device())(s, x.data(), gy.data(), gamma.data(),
+                         backward_train_impls.pick(gy.device(), "backward train ", gy.shape())(s, x.data(), gy.data(), gamma.data(),
                                                                 save_mean.data(), save_invstd.data(), data_or_null(gx),
                                                                 data_or_null(ggamma), data_or_null(gbeta));
                          return std::vector<Tensor>{gx, ggamma, gbeta};
@@ -117,7 +117,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma_in, const Tensor& beta_in
     return y;
   }
 
-  forward_eval_impls.pick(x.device())(s, x.data(), gamma.data(), beta.data(), running_mean.data(),
+  forward_eval_impls.pick(x.device(), "forward eval ", x.shape())(s, x.data(), gamma.data(), beta.data(), running_mean.data(),
                                       running_var.data(), eps, y.data());
   if (graph) {
     // Copies: a later training step updates the running statistics in place,
@@ -128,7 +128,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma_in, const Tensor& beta_in
                        Tensor gx = needs[0] ? Tensor::empty(x.shape(), gy.device()) : Tensor();
                        Tensor ggamma = needs[1] ? Tensor::empty({s.C}, gy.device()) : Tensor();
                        Tensor gbeta = needs[2] ? Tensor::empty({s.C}, gy.device()) : Tensor();
-                       backward_eval_impls.pick(gy.device())(s, x.data(), gy.data(), gamma.data(), mean.data(),
+                       backward_eval_impls.pick(gy.device(), "backward eval ", gy.shape())(s, x.data(), gy.data(), gamma.data(), mean.data(),
                                                              var.data(), eps, data_or_null(gx), data_or_null(ggamma),
                                                              data_or_null(gbeta));
                        return std::vector<Tensor>{gx, ggamma, gbeta};

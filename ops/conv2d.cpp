@@ -95,7 +95,7 @@ Conv2dShape conv2d_shape(const Tensor& x, const Tensor& w, const Tensor& b, cons
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& options) {
   const Conv2dShape s = conv2d_shape(x, w, b, options);
   Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.device());
-  forward_impls.pick(x.device())(s, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data());
+  forward_impls.pick(x.device(), "forward ", x.shape(), " * ", w.shape())(s, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data());
 
   if (autograd::needs_graph({&x, &w, &b})) {
     // x is needed only for the weight gradient: a frozen weight frees it.
@@ -105,12 +105,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
                        Tensor gx, gw, gb;
                        if (needs[0]) {
                          gx = Tensor::empty(x_shape, gy.device());
-                         backward_data_impls.pick(gy.device())(s, gy.data(), w.data(), gx.data());
+                         backward_data_impls.pick(gy.device(), "backward data ", gy.shape())(s, gy.data(), w.data(), gx.data());
                        }
                        if (needs[1]) {  // the weight kernel computes the bias gradient on the way
                          gw = Tensor::empty(w.shape(), gy.device());
                          if (needs[2]) gb = Tensor::empty({s.K}, gy.device());
-                         backward_weight_impls.pick(gy.device())(s, saved_x.data(), gy.data(), gw.data(),
+                         backward_weight_impls.pick(gy.device(), "backward weight ", gy.shape())(s, saved_x.data(), gy.data(), gw.data(),
                                                                  needs[2] ? gb.data() : nullptr);
                        } else if (needs[2]) {  // frozen weight: no weight-gradient kernel call at all
                          gb = bias_backward(gy);

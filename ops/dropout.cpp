@@ -37,11 +37,11 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   const uint64_t seed = gen.next_u64();
   Tensor mask = Tensor::empty(x.shape(), x.device(), DType::U8);
   Tensor y = Tensor::empty(x.shape(), x.device());
-  forward_impls.pick(x.device())(x.numel(), x.data(), p, seed, mask.data_as<uint8_t>(), y.data());
+  forward_impls.pick(x.device(), "forward ", x.shape())(x.numel(), x.data(), p, seed, mask.data_as<uint8_t>(), y.data());
   if (autograd::needs_graph({&x})) {
     autograd::record(y, "dropout", {x}, [p, mask](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(gy.shape(), gy.device());
-      backward_impls.pick(gy.device())(gy.numel(), gy.data(), mask.data_as<uint8_t>(), p, gx.data());
+      backward_impls.pick(gy.device(), "backward ", gy.shape())(gy.numel(), gy.data(), mask.data_as<uint8_t>(), p, gx.data());
       return std::vector<Tensor>{gx};
     });
   }

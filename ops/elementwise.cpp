@@ -83,7 +83,7 @@ Tensor reduce_to(const Tensor& g, const Shape& target) {
   if (g.shape() == target) return g;
   Tensor out = Tensor::empty(target, g.device());
   BroadcastShape s = describe(g.shape(), target, target);
-  sum_to_impls.pick(g.device())(s, g.data(), out.data());
+  sum_to_impls.pick(g.device(), "sum to ", g.shape())(s, g.data(), out.data());
   return out;
 }
 
@@ -95,7 +95,7 @@ Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, const char* nam
   check_same_device(a, b, name);
   Shape out_shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor y = Tensor::empty(out_shape, a.device());
-  binary_impls.pick(a.device())(op, describe(out_shape, a.shape(), b.shape()), a.data(), b.data(), y.data());
+  binary_impls.pick(a.device(), name, " ", a.shape(), " ", b.shape())(op, describe(out_shape, a.shape(), b.shape()), a.data(), b.data(), y.data());
   return y;
 }
 
@@ -149,7 +149,7 @@ Tensor affine(const Tensor& x, float alpha, float beta) {
   check_defined(x, "affine", "input");
   check_f32(x, "affine");
   Tensor y = Tensor::empty(x.shape(), x.device());
-  affine_impls.pick(x.device())(x.numel(), alpha, beta, x.data(), y.data());
+  affine_impls.pick(x.device(), "affine ", x.shape())(x.numel(), alpha, beta, x.data(), y.data());
   if (autograd::needs_graph({&x})) {
     autograd::record(y, "affine", {x}, [alpha](const Tensor& gy, const std::vector<bool>&) {
       return std::vector<Tensor>{affine(gy, alpha, 0.0f)};
@@ -160,7 +160,7 @@ Tensor affine(const Tensor& x, float alpha, float beta) {
 
 void fill_(const Tensor& y, float value) {
   check_f32(y, "fill_");
-  fill_impls.pick(y.device())(y.numel(), value, y.data());
+  fill_impls.pick(y.device(), "fill ", y.shape())(y.numel(), value, y.data());
 }
 
 void axpy_(const Tensor& y, float alpha, const Tensor& x) {
@@ -168,7 +168,7 @@ void axpy_(const Tensor& y, float alpha, const Tensor& x) {
   check_f32(x, "axpy_");
   check_same_device(x, y, "axpy_");
   NIB_CHECK(x.numel() == y.numel(), "axpy_: sizes differ (", x.shape(), " vs ", y.shape(), ")");
-  axpy_impls.pick(y.device())(y.numel(), alpha, x.data(), y.data());
+  axpy_impls.pick(y.device(), "axpy ", y.shape())(y.numel(), alpha, x.data(), y.data());
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {

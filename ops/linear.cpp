@@ -30,7 +30,7 @@ Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b) {
   int64_t K = trans_a ? a.size(0) : a.size(1);
   int64_t N = trans_b ? b.size(0) : b.size(1);
   Tensor c = Tensor::empty({M, N}, a.device());
-  gemm_impls.pick(a.device())(trans_a, trans_b, M, N, K, 1.0f, a.data(), a.size(1), b.data(), b.size(1), 0.0f,
+  gemm_impls.pick(a.device(), "M=", M, " N=", N, " K=", K)(trans_a, trans_b, M, N, K, 1.0f, a.data(), a.size(1), b.data(), b.size(1), 0.0f,
                               c.data(), N);
   return c;
 }

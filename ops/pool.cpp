@@ -107,11 +107,11 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
   const bool graph = autograd::needs_graph({&x});
   // The winners' positions are only worth storing when a backward will follow.
   Tensor argmax = graph ? Tensor::empty(y.shape(), x.device(), DType::I32) : Tensor();
-  max_forward_impls.pick(x.device())(s, x.data(), y.data(), graph ? argmax.data_as<int32_t>() : nullptr);
+  max_forward_impls.pick(x.device(), "max forward ", x.shape())(s, x.data(), y.data(), graph ? argmax.data_as<int32_t>() : nullptr);
   if (graph) {
     auto backward = [s, argmax, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(in_shape, gy.device());
-      max_backward_impls.pick(gy.device())(s, gy.data(), argmax.data_as<int32_t>(), gx.data());
+      max_backward_impls.pick(gy.device(), "max backward ", gy.shape())(s, gy.data(), argmax.data_as<int32_t>(), gx.data());
       return std::vector<Tensor>{gx};
     };
     autograd::record(y, "max_pool2d", {x}, backward);
@@ -122,12 +122,12 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options, bool count_include_pad) {
   const Pool2dShape s = pool_shape(x, options, "avg_pool2d");
   Tensor y = Tensor::empty({s.N, s.C, s.P(), s.Q()}, x.device());
-  avg_forward_impls.pick(x.device())(s, x.data(), y.data(), count_include_pad);
+  avg_forward_impls.pick(x.device(), "avg forward ", x.shape())(s, x.data(), y.data(), count_include_pad);
   if (autograd::needs_graph({&x})) {
     autograd::record(y, "avg_pool2d", {x},
                      [s, count_include_pad, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
                        Tensor gx = Tensor::empty(in_shape, gy.device());
-                       avg_backward_impls.pick(gy.device())(s, gy.data(), gx.data(), count_include_pad);
+                       avg_backward_impls.pick(gy.device(), "avg backward ", gy.shape())(s, gy.data(), gx.data(), count_include_pad);
                        return std::vector<Tensor>{gx};
                      });
   }
@@ -139,11 +139,11 @@ Tensor global_avg_pool(const Tensor& x) {
   const int64_t planes = x.size(0) * x.size(1), HW = x.size(2) * x.size(3);
   NIB_CHECK(HW > 0, "global_avg_pool: empty planes in ", x.shape());
   Tensor y = Tensor::empty({x.size(0), x.size(1), 1, 1}, x.device());
-  global_forward_impls.pick(x.device())(planes, HW, x.data(), y.data());
+  global_forward_impls.pick(x.device(), "global forward ", x.shape())(planes, HW, x.data(), y.data());
   if (autograd::needs_graph({&x})) {
     auto backward = [planes, HW, in_shape = x.shape()](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(in_shape, gy.device());
-      global_backward_impls.pick(gy.device())(planes, HW, gy.data(), gx.data());
+      global_backward_impls.pick(gy.device(), "global backward ", gy.shape())(planes, HW, gy.data(), gx.data());
       return std::vector<Tensor>{gx};
     };
     autograd::record(y, "global_avg_pool", {x}, backward);

@@ -29,12 +29,12 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t n, int64_t inner, float sc
   check_defined(x, name, "input");
   check_f32(x, name);
   Tensor y = Tensor::empty(out_shape, x.device());
-  sum_impls.pick(x.device())(outer, n, inner, scale, x.data(), y.data());
+  sum_impls.pick(x.device(), "sum ", x.shape())(outer, n, inner, scale, x.data(), y.data());
   if (autograd::needs_graph({&x})) {
     Shape in_shape = x.shape();
     autograd::record(y, name, {x}, [=](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(in_shape, gy.device());
-      expand_impls.pick(gy.device())(outer, n, inner, scale, gy.data(), gx.data());
+      expand_impls.pick(gy.device(), "expand ", gy.shape())(outer, n, inner, scale, gy.data(), gx.data());
       return std::vector<Tensor>{gx};
     });
   }

@@ -31,7 +31,7 @@ Tensor pad_last_two(const Tensor& x, const Padding2d& p) {
   out[-1] = W + p.left + p.right;
   Tensor y = Tensor::empty(out, x.device());
   const int64_t planes = H * W > 0 ? x.numel() / (H * W) : 0;
-  pad2d_impls.pick(x.device())(planes, H, W, p.top, p.bottom, p.left, p.right, x.data(), y.data());
+  pad2d_impls.pick(x.device(), "pad2d ", x.shape())(planes, H, W, p.top, p.bottom, p.left, p.right, x.data(), y.data());
   return y;
 }
 
@@ -68,7 +68,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
 
   Tensor y = Tensor::empty(Shape(out_dims), first.device());
   const int64_t row = outer > 0 ? y.numel() / outer : 0;  // output row length
-  auto copy = copy2d_impls.pick(first.device());
+  auto copy = copy2d_impls.pick(first.device(), "copy2d ", first.shape());
   int64_t offset = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (inner[i] > 0) copy(outer, inner[i], tensors[i].data(), inner[i], y.data() + offset, row);
@@ -80,7 +80,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
     for (const Tensor& t : tensors) shapes.push_back(t.shape());
     auto backward = [outer, row, inner, shapes](const Tensor& gy, const std::vector<bool>& needs) {
       std::vector<Tensor> grads(shapes.size());
-      auto copy = copy2d_impls.pick(gy.device());
+      auto copy = copy2d_impls.pick(gy.device(), "copy2d ", gy.shape());
       int64_t offset = 0;
       for (size_t i = 0; i < shapes.size(); ++i) {
         if (needs[i]) {

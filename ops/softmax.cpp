@@ -54,12 +54,12 @@ Tensor softmax_over_last_dim(const Tensor& x, bool log) {
   NIB_CHECK(x.dim() >= 1 && x.size(-1) > 0, name, ": needs a non-empty last dimension, got ", x.shape());
   const int64_t cols = x.size(-1), rows = x.numel() / cols;
   Tensor y = Tensor::empty(x.shape(), x.device());
-  softmax_forward_impls.pick(x.device())(rows, cols, x.data(), y.data(), log);
+  softmax_forward_impls.pick(x.device(), "softmax forward ", x.shape())(rows, cols, x.data(), y.data(), log);
   if (autograd::needs_graph({&x})) {
     // Both backwards need only the output (see kernels/cpu/softmax_reference.cpp).
     autograd::record(y, name, {x}, [rows, cols, log, saved_y = y.detach()](const Tensor& gy, const std::vector<bool>&) {
       Tensor gx = Tensor::empty(saved_y.shape(), gy.device());
-      softmax_backward_impls.pick(gy.device())(rows, cols, saved_y.data(), gy.data(), gx.data(), log);
+      softmax_backward_impls.pick(gy.device(), "softmax backward ", gy.shape())(rows, cols, saved_y.data(), gy.data(), gx.data(), log);
       return std::vector<Tensor>{gx};
     });
   }
@@ -100,14 +100,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, float label_smo
 
   Tensor loss_rows = Tensor::empty({rows}, logits.device());
   Tensor probs = Tensor::empty(logits.shape(), logits.device());
-  cross_entropy_forward_impls.pick(logits.device())(rows, cols, logits.data(), labels.data_as<int32_t>(),
+  cross_entropy_forward_impls.pick(logits.device(), "cross entropy forward ", logits.shape())(rows, cols, logits.data(), labels.data_as<int32_t>(),
                                                     label_smoothing, loss_rows.data(), probs.data());
   Tensor loss = mean(loss_rows);  // loss_rows is not tracked, so this records nothing
   if (autograd::needs_graph({&logits})) {
     autograd::record(loss, kOp, {logits},
                      [rows, cols, label_smoothing, probs, labels](const Tensor& gy, const std::vector<bool>&) {
                        Tensor gx = Tensor::empty({rows, cols}, gy.device());
-                       cross_entropy_backward_impls.pick(gy.device())(rows, cols, probs.data(),
+                       cross_entropy_backward_impls.pick(gy.device(), "cross entropy backward ", gy.shape())(rows, cols, probs.data(),
                                                                       labels.data_as<int32_t>(), label_smoothing,
                                                                       gy.data(), gx.data());
                        return std::vector<Tensor>{gx};

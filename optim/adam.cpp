@@ -38,7 +38,7 @@ void Adam::update(const ParamGroup& group, const Batch& batch) {
   h.weight_decay = group.weight_decay;
   h.decoupled = options_.decoupled;
   h.step = batch.steps_before + 1;
-  adam_impls.pick(batch.device)(batch.slots, h);
+  adam_impls.pick(batch.device, batch.slots.size(), " tensors")(batch.slots, h);
 }
 
 }  // namespace nib::optim

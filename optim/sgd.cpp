@@ -39,7 +39,7 @@ void SGD::update(const ParamGroup& group, const Batch& batch) {
   h.weight_decay = group.weight_decay;
   h.nesterov = options_.nesterov;
   h.first_step = batch.steps_before == 0;
-  sgd_impls.pick(batch.device)(batch.slots, h);
+  sgd_impls.pick(batch.device, batch.slots.size(), " tensors")(batch.slots, h);
 }
 
 }  // namespace nib::optim

@@ -22,7 +22,7 @@ __device__ __forceinline__ float block_sum(float v) {
   if (lane == 0) warp_totals[warp] = v;
   __syncthreads();
   const int warps = blockDim.x / 32;
-  v = (threadIdx.x < warps) ? warp_totals[threadIdx.x] : 0.0f;
+  v = lane < warps ? warp_totals[lane] : 0.0f;  // used by warp 0 only, where lane == threadIdx.x
   if (warp == 0) v = warp_sum(v);
   __syncthreads();  // warp_totals may be reused by a following call
   return v;

@@ -76,16 +76,15 @@ class ScopedAllowTf32 {
   bool saved_;
 };
 
-// Every op family a model's step uses, forced to `impl` on the GPU for one
-// scope. A family without that implementation falls back to "custom"
-// (kernels/registry.h, rule 4); the CPU keeps its default, since no CPU
-// implementation is called "custom" or "library".
+// Every op family a model's step uses that has `impl`, forced to it on the
+// GPU for one scope; the others keep their default ("custom"). The CPU keeps
+// its default, since no CPU implementation is called "custom" or "library".
 class UseEverywhere {
  public:
   explicit UseEverywhere(const std::string& impl) {
     for (const char* family :
          {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gemm", "optim", "pool", "reduce", "softmax"})
-      uses_.push_back(std::make_unique<kernels::Use>(family, impl));
+      if (kernels::has_impl(family, impl)) uses_.push_back(std::make_unique<kernels::Use>(family, impl));
   }
 
  private:
