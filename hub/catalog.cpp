@@ -20,8 +20,9 @@ const char* kFashionMnist = "http://fashion-mnist.s3-website.eu-central-1.amazon
 // publishes only the first 8 hex digits of each SHA-256, in the file name
 // (torch.hub's check_hash compares exactly those); the full digests below
 // begin with those 8 digits and are the ones several independent projects pin
-// for these URLs. vgg16's and resnet18's sizes are what torch.hub reports
-// when it downloads them; mobilenet_v2's exact size was not found published
+// for these URLs. vgg16's size is the byte count torch.hub's progress bar
+// shows when it downloads the file; resnet18's is pinned by other projects
+// together with its digest. mobilenet_v2's exact size was not found published
 // (torch.hub shows 13.6 MiB), so only its digest checks it.
 const char* kTorchvision = "https://download.pytorch.org/models/";
 
