@@ -1,5 +1,6 @@
 // nib classify: ImageNet top-5 with a pretrained network.
 //
+//   nib classify --model vgg16 --weights imagenet cat.jpg
 //   nib classify --model mobilenet_v2 --weights mobilenet_v2.safetensors cat.jpg
 //   nib classify --model mobilenet_v2 --weights W --accuracy ../shared/data/photos/imagenet-sample-groups
 #include <algorithm>
@@ -9,7 +10,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
-#include "datasets/data_source.h"
+#include "hub/fetch.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
@@ -26,14 +27,16 @@ const char* kHelp = R"(usage: nib classify --model ARCH --weights FILE [options]
 Prints the top classes of each image (ImageNet labels by default).
 
   --model ARCH         mobilenet_v2 | vgg16 | resnet18
-  --weights FILE       .safetensors (nib convert makes one from a .pth) or .pth
+  --weights FILE       .safetensors (nib convert makes one from a .pth) or .pth, or
+                       imagenet: torchvision's ImageNet weights, downloaded on first use
   --padding MODE       torch | tf_same (default: the file's metadata, else torch)
   --preprocess MODE    torch | tf | caffe (default: the file's metadata, else torch)
   --center-crop F      keep the central F of each side before resizing (default 0.875)
   --image-size N       network input size (default 224)
   --top K              classes per image (default 5)
   --labels FILE        class index JSON {"0": ["n01440764", "tench"], ...}
-                       (default: $NIB_DATA/imagenet/imagenet_class_index.json)
+                       (default: Keras' imagenet_class_index.json from the data dir or
+                       the cache, downloaded on first use; see nib data)
   --json               one JSON object per image: {"path", "top5": [{"index", "label", "prob"}]}
   --accuracy           score top-1/top-5, taking each file's class from its
                        name's leading WordNet id (n01440764_tench.JPEG)
@@ -79,7 +82,7 @@ int classify(int argc, char** argv) {
   double crop = args.get_double("center-crop", 0.875);
   int64_t top = args.get_int("top", 5);
   int64_t batch_size = args.get_int("batch-size", 16);
-  std::string labels_path = args.get("labels", data::data_dir() + "/imagenet/imagenet_class_index.json");
+  std::string labels_path = args.get("labels", "");
   bool as_json = args.flag("json"), accuracy = args.flag("accuracy");
   Device device = parse_device(args.get("device", "cpu"));
   configure_runtime(args);
@@ -87,6 +90,7 @@ int classify(int argc, char** argv) {
   require_device(device);
   NIB_CHECK(!args.positional().empty(), "give images or directories to classify (see nib classify --help)");
 
+  if (labels_path.empty()) labels_path = hub::ensure_file(hub::known_item("imagenet_classes").files.front());
   ClassIndex index = load_class_index(labels_path);
   models::PretrainedModel net = models::load_pretrained(arch, weights, options);
   NIB_CHECK(static_cast<int64_t>(index.labels.size()) == net.spec.classes, labels_path, " has ", index.labels.size(),

@@ -22,5 +22,6 @@ int retrieve(int argc, char** argv);
 int eval_retrieval(int argc, char** argv);
 int bench_retrieval(int argc, char** argv);
 int bench(int argc, char** argv);
+int data(int argc, char** argv);
 
 }  // namespace nib::apps

@@ -4,7 +4,8 @@ namespace nib::apps {
 
 const char* kExtractorHelp = R"(  --model M          mobilenet_v2 | vgg16 | resnet18 (with --weights), a run
                      directory of nib train (penultimate features), or pixels
-  --weights FILE     pretrained weights (.safetensors or .pth)
+  --weights FILE     pretrained weights (.safetensors or .pth), or imagenet
+                     (torchvision's, downloaded on first use)
   --layer NAME       the module whose output is the feature (default: the
                      global-average-pooled last feature map: 1280-d MobileNetV2,
                      512-d ResNet-18, VGG16's conv5 pooled to 512-d)

@@ -2,6 +2,7 @@
 // gets a new head; the base is frozen, optionally partly unfrozen after a few
 // epochs; the run directory is the same as nib train's, so nib predict works.
 //
+//   nib finetune --model vgg16 --weights imagenet --data mnist --image-size 32 --limit 5000 --cache-features
 //   nib finetune --weights ../shared/data/pretrained/mobilenet_v2_tflite_dequant.safetensors
 //                --data ../shared/data/hand_written_digits --channels 1 --image-size 96 --val-split 0.2
 //                --head gap,dense128,dropout0.5 --freeze base --cache-features --epochs 5
@@ -47,7 +48,8 @@ confusion.png, misclassified.png, correct.png, summary.json); nib predict --mode
 
 model
   --model ARCH         mobilenet_v2 | vgg16 | resnet18 (default mobilenet_v2)
-  --weights FILE       pretrained weights (.safetensors or .pth), required
+  --weights FILE       pretrained weights (.safetensors or .pth), or imagenet for
+                       torchvision's ImageNet weights (downloaded on first use); required
   --head SPEC          layers between the base and the final Linear to the classes:
                        gap | flatten | denseN | dropoutP, comma separated
                        (default gap,dense128,dropout0.5)
@@ -60,7 +62,8 @@ freezing
   --base-lr F          learning rate of the unfrozen blocks (default: --lr / 10)
   --cache-features     compute the frozen base's features once (needs --freeze base, no --augment)
 data
-  --data SPEC          mnist | IDX directory | digits .csv | class folders (default mnist)
+  --data SPEC          mnist | fashion_mnist | IDX directory | digits .csv | class folders
+                       (default mnist; mnist and fashion_mnist are downloaded on first use)
   --image-size N       images resized to N x N (default 96; MobileNetV2 needs >= 32)
   --channels 1|3       channels of folder images (default 3; grayscale is repeated to RGB)
   --val-split F        (default 0.1)   --limit N   --augment SPEC (see nib train --help)
@@ -126,7 +129,7 @@ int finetune(int argc, char** argv) {
   configure_runtime(args);
   args.finish();
 
-  NIB_CHECK(!weights.empty(), "--weights FILE is required (the pretrained base, .safetensors or .pth)");
+  NIB_CHECK(!weights.empty(), "--weights is required: the pretrained base, a .safetensors or .pth file, or imagenet");
   NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
   NIB_CHECK(unfreeze_k > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
   NIB_CHECK(unfreeze_k == 0 || freeze == "base", "--unfreeze needs a frozen base (--freeze base)");

@@ -29,6 +29,7 @@ const Command kCommands[] = {
      nib::apps::eval_retrieval},
     {"bench-retrieval", "time a brute-force top-k search on random features", nib::apps::bench_retrieval},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
+    {"data", "the data sets and weights nib downloads by name: what is here, and where", nib::apps::data},
     {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
     {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
     {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts

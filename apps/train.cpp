@@ -35,8 +35,10 @@ metrics.csv, history.png, confusion.png, misclassified.png, correct.png,
 class_distribution.png, summary.json).
 
 data
-  --data SPEC          mnist | a directory of IDX files | a Kaggle digits .csv |
-                       a directory of class folders (default: mnist)
+  --data SPEC          mnist | fashion_mnist | a directory of IDX files |
+                       a Kaggle digits .csv | a directory of class folders
+                       (default: mnist; mnist and fashion_mnist are downloaded on
+                       first use, see nib data)
   --image-size N       resize folder images to N x N (default 64 for folders)
   --channels 1|3       colour channels for folder images (default 1)
   --val-split F        fraction of the training data held out for validation (default 0.1)

@@ -1,12 +1,10 @@
 #include "datasets/data_source.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 
 #include "datasets/csv_digits.h"
 #include "datasets/mnist.h"
+#include "hub/fetch.h"
 
 namespace fs = std::filesystem;
 
@@ -17,17 +15,6 @@ namespace {
 bool is_dir(const fs::path& p) {
   std::error_code ec;
   return fs::is_directory(p, ec);
-}
-
-// <start>/shared/data, <start>/../shared/data, ... up to four levels up.
-std::string search_upwards(fs::path start) {
-  for (int level = 0; level <= 4 && !start.empty(); ++level) {
-    fs::path candidate = start / "shared" / "data";
-    if (is_dir(candidate)) return fs::weakly_canonical(candidate).string();
-    if (start == start.parent_path()) break;
-    start = start.parent_path();
-  }
-  return "";
 }
 
 bool has_idx_files(const fs::path& dir) {
@@ -45,27 +32,24 @@ bool has_class_folders(const fs::path& dir) {
   return false;
 }
 
+// A data dir's own copy is used as it is (compressed or not, as before there
+// was a cache); otherwise the cache's, downloaded when missing.
+std::string known_data_set_folder(const hub::KnownItem& item) {
+  std::string root = data_dir();
+  if (fs::path own = fs::path(root) / item.folder(); !root.empty() && is_dir(own) && has_idx_files(own))
+    return own.string();
+  return hub::ensure_item(item);
+}
+
 const char* kExpected =
-    "expected 'mnist', a folder of IDX files (train-images-idx3-ubyte[.gz], ...), a Kaggle digits .csv file, "
-    "or a folder with one sub-folder of images (.png/.jpg/.bmp) per class";
+    "expected 'mnist', 'fashion_mnist', a folder of IDX files (train-images-idx3-ubyte[.gz], ...), a Kaggle digits "
+    ".csv file, or a folder with one sub-folder of images (.png/.jpg/.bmp) per class";
 
 }  // namespace
 
-std::string data_dir() {
-  if (const char* env = std::getenv("NIB_DATA"); env && *env) {
-    NIB_CHECK(is_dir(env), "NIB_DATA is set to '", env, "', which is not a directory");
-    return env;
-  }
-  std::error_code ec;
-  if (std::string found = search_upwards(fs::current_path(ec)); !found.empty()) return found;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) return search_upwards(exe.parent_path());
-  return "";
-}
-
 std::string DataSource::describe() const {
   switch (kind) {
-    case DataKind::Mnist: return "MNIST (" + path + ")";
+    case DataKind::Mnist: return title + " (" + path + ")";
     case DataKind::IdxDir: return "IDX files in " + path;
     case DataKind::Csv: return "digits CSV " + path;
     case DataKind::ImageFolder: return "image folder " + path;
@@ -75,14 +59,8 @@ std::string DataSource::describe() const {
 
 DataSource detect_data(const std::string& spec) {
   NIB_CHECK(!spec.empty(), "no data given: ", kExpected);
-  if (spec == "mnist") {
-    std::string root = data_dir();
-    NIB_CHECK(!root.empty(), "'mnist' means <data dir>/mnist, but no data dir was found: set NIB_DATA to the folder "
-              "holding mnist/, or run from a directory with shared/data above it");
-    fs::path dir = fs::path(root) / "mnist";
-    NIB_CHECK(is_dir(dir), "'mnist': '", dir.string(), "' does not exist");
-    return {DataKind::Mnist, dir.string()};
-  }
+  if (const hub::KnownItem* item = hub::find_item(spec); item && item->kind == hub::ItemKind::DataSet)
+    return {DataKind::Mnist, known_data_set_folder(*item), item->title, item->class_names};
 
   fs::path path = spec;
   std::error_code ec;
@@ -107,6 +85,7 @@ LoadedData load_data(const DataSource& source, const ImageFolderOptions& image_o
     case DataKind::Mnist:
     case DataKind::IdxDir: {
       MnistData m = load_mnist(source.path);
+      if (!source.class_names.empty()) m.train.class_names = m.test.class_names = source.class_names;
       return {std::move(m.train), std::move(m.test)};
     }
     case DataKind::Csv: return {load_digits_csv(source.path), Dataset{}};

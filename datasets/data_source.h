@@ -1,30 +1,35 @@
-// Finding data: where the shared data folder is, and what kind of data a
-// command-line argument names, so `nib train --data X` accepts "mnist", a
-// folder of IDX files, a Kaggle CSV or a folder of class folders.
+// Finding data: what kind of data a command-line argument names, so
+// `nib train --data X` accepts "mnist" (downloaded when it is not on this
+// machine), a folder of IDX files, a Kaggle CSV or a folder of class folders.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "datasets/dataset.h"
 #include "datasets/image_folder.h"
+#include "hub/locations.h"
 
 namespace nib::data {
 
-// $NIB_DATA when set; otherwise the first existing `shared/data` in the
-// current directory or up to four levels above it, then the same next to the
-// running executable. Empty when there is none.
-std::string data_dir();
+// Where the data folder is ($NIB_DATA, else shared/data): see hub/locations.h.
+using hub::data_dir;
 
+// Mnist: a data set nib knows by name (mnist, fashion_mnist), in IDX files.
 enum class DataKind { Mnist, IdxDir, Csv, ImageFolder };
 
 struct DataSource {
   DataKind kind;
   std::string path;
-  std::string describe() const;  // "MNIST IDX files in /work/shared/data/mnist"
+  std::string title = "";                      // a known data set's name: "Fashion-MNIST"
+  std::vector<std::string> class_names = {};  // a known data set's class names, when they have names
+  std::string describe() const;               // "MNIST (../shared/data/mnist)"
 };
 
 // Recognises:
-//   "mnist"                          -> data_dir()/mnist (Mnist)
+//   "mnist", "fashion_mnist"         -> data_dir()/<name> when it holds IDX
+//                                       files, else the cache's copy, downloaded
+//                                       when missing (hub/fetch.h) (Mnist)
 //   a directory holding *-idx*-ubyte[.gz] files -> IdxDir
 //   a file ending in .csv            -> Csv
 //   a directory of class folders with images  -> ImageFolder

@@ -2,6 +2,7 @@
 
 
 #include "layers/state_dict.h"
+#include "models/imagenet_weights.h"
 #include "tensor/safetensors.h"
 #include "tensor/torch_checkpoint.h"
 #include "util/image.h"
@@ -35,12 +36,13 @@ NamedTensors read_weights(const std::string& path, std::map<std::string, std::st
 
 PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
                                 const PretrainedOptions& options) {
+  std::string path = resolve_weights(arch, weights_path);
   std::map<std::string, std::string> metadata;
-  NamedTensors weights = read_weights(weights_path, &metadata);
+  NamedTensors weights = read_weights(path, &metadata);
   try {
     return build_pretrained(arch, weights, metadata, options);
   } catch (const Error& e) {
-    fail(weights_path, ": ", e.what());
+    fail(path, ": ", e.what());
   }
 }
 

@@ -31,8 +31,10 @@ struct PretrainedModel {
   std::map<std::string, std::string> metadata;
 };
 
-// Throws naming the file for a checkpoint of another architecture, missing
-// or extra tensors, or shape mismatches (from load_state_dict).
+// `weights_path` is a file, or "imagenet" for torchvision's ImageNet weights
+// (downloaded on first use: models/imagenet_weights.h). Throws naming the
+// file for a checkpoint of another architecture, missing or extra tensors, or
+// shape mismatches (from load_state_dict).
 PretrainedModel load_pretrained(const std::string& arch, const std::string& weights_path,
                                 const PretrainedOptions& options);
 

@@ -6,6 +6,7 @@
 
 #include "layers/sequential.h"
 #include "layers/state_dict.h"
+#include "models/imagenet_weights.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
@@ -72,7 +73,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     image_size_ = p.image_size;
     channels_ = 3;
     padding_ = net.spec.options["padding"];
-    weights_ = std::filesystem::absolute(options.weights).lexically_normal().string();
+    weights_ = std::filesystem::absolute(models::resolve_weights(name, options.weights)).lexically_normal().string();
     // Default: the global-average-pooled last feature map (1280-d MobileNetV2,
     // 512-d ResNet-18); VGG16 has no such layer, so its conv5 map is pooled here.
     layer_ = name == "vgg16" ? "features" : "avgpool";

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "datasets/data_source.h"
-#include "datasets/mnist.h"
 #include "ops/ops.h"
 #include "retrieval/index.h"
 #include "util/image_resample.h"
@@ -46,7 +45,7 @@ data::Dataset load_data_set(const std::string& spec) {
   data::DataSource source = data::detect_data(parsed.data);
   NIB_CHECK(source.kind == data::DataKind::Mnist || source.kind == data::DataKind::IdxDir, "'", spec,
             "': DATA:SPLIT works with IDX data (mnist or a folder of IDX files); give a folder of images instead");
-  data::MnistData sets = data::load_mnist(source.path);
+  data::LoadedData sets = data::load_data(source);
   data::Dataset set = parsed.split == "train" ? std::move(sets.train) : std::move(sets.test);
   if (parsed.limit > 0 && parsed.limit < set.size()) {
     set.images = set.images.slice_rows(0, parsed.limit);

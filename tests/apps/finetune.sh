@@ -71,7 +71,7 @@ expect_error() {  # expect_error WHAT PATTERN ARGS...
     echo "ok: $what: $(head -c 200 "$work/err")"
   fi
 }
-expect_error "no --weights" "--weights FILE is required" --data "$work/digits.csv"
+expect_error "no --weights" "--weights is required" --data "$work/digits.csv"
 expect_error "weights of another architecture" "for vgg16, not mobilenet_v2" \
   --model mobilenet_v2 --weights "$src/tests/fixtures/torchvision/vgg16.safetensors" --data "$work/digits.csv" --image-size 32
 expect_error "--unfreeze-after without --unfreeze" "needs --unfreeze" "${common[@]:0:6}" --unfreeze-after 1
