@@ -251,18 +251,10 @@ TEST_CASE("prepare: another frame, box and polarity") {
 
 namespace {
 std::string shared_data() { return nib::testing::shared_data_dir(); }
-// Decided when the tests are registered, so that doctest reports them as skipped.
-bool has_shared(const std::string& what) {
-  try {
-    return !shared_data().empty() && std::filesystem::exists(shared_data() + "/" + what);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 }  // namespace
 
 TEST_CASE("prepare: the shared own-digits drawings become MNIST-like digits" *
-          doctest::skip(!has_shared("own-digits"))) {
+          doctest::skip(!nib::testing::has_shared_data("own-digits"))) {
   int count = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(shared_data() + "/own-digits")) {
     if (entry.path().extension() != ".png") continue;
@@ -273,7 +265,8 @@ TEST_CASE("prepare: the shared own-digits drawings become MNIST-like digits" *
   CHECK(count == 20);
 }
 
-TEST_CASE("prepare: MNIST's own digits come out almost as they went in" * doctest::skip(!has_shared("mnist"))) {
+TEST_CASE("prepare: MNIST's own digits come out almost as they went in" *
+          doctest::skip(!nib::testing::has_shared_data("mnist"))) {
   MnistData mnist = load_mnist(shared_data() + "/mnist");
   double total = 0;
   const int n = 500;
