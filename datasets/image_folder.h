@@ -21,7 +21,7 @@ struct ImageFolderOptions {
   // When set (nib predict preparing digits people drew), each image is decoded
   // as stored, alpha included, and this turns it into the set's channels and
   // image_size (which must be given); it gets the image and its path.
-  std::function<Image(const Image&, const std::string&)> prepare;
+  std::function<Image(const Image&, const std::string&)> prepare = nullptr;
 };
 
 // True for the extensions nib loads: .png .jpg .jpeg .bmp (any case).
