@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <vector>
 
 #include "util/error.h"
@@ -72,18 +73,26 @@ bool above(const Image& gray, int y, int x, float threshold) {
   return x >= 0 && y >= 0 && x < gray.width && y < gray.height && gray.at(y, x, 0) > threshold;
 }
 
-// Max filter of radius r along rows (horizontal) or columns.
+// Max filter of radius r along rows (horizontal) or columns. A window's
+// maximum comes from a queue of the positions that can still be one (each
+// smaller than the one before it), so the cost does not grow with r: a
+// photographed pen line may need r = 50.
 Image max_filter_1d(const Image& gray, int r, bool horizontal) {
   Image out = gray;
-  for (int y = 0; y < gray.height; ++y)
-    for (int x = 0; x < gray.width; ++x) {
-      float m = 0;
-      for (int d = -r; d <= r; ++d) {
-        int sx = horizontal ? x + d : x, sy = horizontal ? y : y + d;
-        if (sx >= 0 && sy >= 0 && sx < gray.width && sy < gray.height) m = std::max(m, gray.at(sy, sx, 0));
+  const int lines = horizontal ? gray.height : gray.width, length = horizontal ? gray.width : gray.height;
+  auto value = [&](int line, int i) { return horizontal ? gray.at(line, i, 0) : gray.at(i, line, 0); };
+  std::deque<int> candidates;
+  for (int line = 0; line < lines; ++line) {
+    candidates.clear();
+    for (int i = 0, next = 0; i < length; ++i) {
+      for (; next < length && next <= i + r; ++next) {  // the window's new right end
+        while (!candidates.empty() && value(line, candidates.back()) <= value(line, next)) candidates.pop_back();
+        candidates.push_back(next);
       }
-      out.at(y, x, 0) = m;
+      while (candidates.front() < i - r) candidates.pop_front();  // left the window
+      (horizontal ? out.at(line, i, 0) : out.at(i, line, 0)) = value(line, candidates.front());
     }
+  }
   return out;
 }
 
@@ -125,7 +134,10 @@ InkLevels measure_ink(const Image& gray) {
   // The background is what most pixels are: the median, or the border's median
   // when a bold digit covers most of a tightly cropped image.
   std::vector<float> all = gray.pixels, border = border_pixels(gray);
-  levels.background = std::min(quantile(all, 0.5), quantile(border, 0.5));
+  float border_median = quantile(border, 0.5);
+  levels.background = std::min(quantile(all, 0.5), border_median);
+  for (float& v : border) v = std::fabs(v - border_median);
+  levels.noise = 1.4826f * quantile(border, 0.5);
   levels.threshold = std::max(otsu_threshold(gray.pixels), levels.background);
   std::vector<float> ink;
   for (float v : gray.pixels)
@@ -137,9 +149,9 @@ InkLevels measure_ink(const Image& gray) {
 
 Image stretch_levels(const Image& gray, const InkLevels& levels) {
   check_gray(gray, "stretch_levels");
-  float range = std::max(levels.ink - levels.background, 1e-6f);
+  const float zero = levels.paper(), range = std::max(levels.ink - zero, 1e-6f);
   Image out = gray;
-  for (float& v : out.pixels) v = std::clamp((v - levels.background) / range, 0.0f, 1.0f);
+  for (float& v : out.pixels) v = std::clamp((v - zero) / range, 0.0f, 1.0f);
   return out;
 }
 
@@ -223,8 +235,8 @@ Image prepare_digit(const Image& image, const DigitFrame& frame, const std::stri
   Image gray = to_gray(flatten_alpha(image));
   if (has_light_background(gray)) gray = invert(gray);
   InkLevels levels = measure_ink(gray);
-  NIB_CHECK(levels.has_ink(), name, ": no digit found: the image is blank, or its ink differs from the background by ",
-            std::lround(255 * std::max(0.0f, levels.ink - levels.background)), " grey levels (at least ",
+  NIB_CHECK(levels.has_ink(), name, ": no digit found: the image is blank, or its ink differs from the paper by ",
+            std::lround(255 * std::max(0.0f, levels.ink - levels.paper())), " grey levels (at least ",
             std::lround(255 * InkLevels::kMinContrast), " needed)");
   Image ink = stretch_levels(gray, levels);
   InkBox box = find_ink(ink);

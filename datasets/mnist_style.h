@@ -48,16 +48,21 @@ Image invert(const Image& image);
 // Levels of an image of light ink on a dark background.
 struct InkLevels {
   float background = 0;  // the typical background value (the median pixel)
+  float noise = 0;       // the paper's grain and JPEG noise: the spread of the border
+                         // (1.4826 x its median absolute deviation, a robust standard deviation)
   float ink = 1;         // the typical value of a stroke's core
   float threshold = 0.5; // pixels above it are ink (Otsu's threshold)
-  // Ink that stands out from the background by less than this is texture,
-  // shadow or noise, not a digit.
+  // The brightest plain paper: three times the noise above the background.
+  float paper() const { return background + 3 * noise; }
+  // Ink that stands out from the paper by less than this is texture, shadow
+  // or noise, not a digit.
   static constexpr float kMinContrast = 0.2f;
-  bool has_ink() const { return ink - background >= kMinContrast; }
+  bool has_ink() const { return ink - paper() >= kMinContrast; }
 };
 InkLevels measure_ink(const Image& gray);
 
-// (v - background) / (ink - background), clamped to [0, 1].
+// (v - paper) / (ink - paper), clamped to [0, 1]: the paper and its grain
+// become black, as MNIST's background is, and the strokes' cores white.
 Image stretch_levels(const Image& gray, const InkLevels& levels);
 
 // The half-open box [x0, x1) x [y0, y1) around the pixels above `threshold`

@@ -92,9 +92,15 @@ TEST_CASE("prepare: measure_ink finds paper and ink levels through texture and n
   draw_ring(faint, 30, 30, 12, 18, 4, 0.45f);                         // a light pencil
   CHECK(measure_ink(faint).has_ink());
 
+  CHECK(levels.noise == doctest::Approx(0.058).epsilon(0.25));  // uniform +-0.1 has a standard deviation of 0.058
+  CHECK(measure_ink(paper(60, 60, 0.15f)).noise == 0.0f);
+
+  // The paper and its grain become MNIST's black; the ring white.
   Image stretched = stretch_levels(noisy, levels);
-  CHECK(*std::min_element(stretched.pixels.begin(), stretched.pixels.end()) == 0.0f);
-  CHECK(stretched.at(30, 30 - 12, 0) == 1.0f);  // on the ring
+  int black = 0;
+  for (float v : stretched.pixels) black += v == 0.0f;
+  CHECK(black > 0.95 * (60 * 60 - 400));  // the ring covers under 400 pixels
+  CHECK(stretched.at(30, 30 - 12, 0) == 1.0f);
 }
 
 TEST_CASE("prepare: find_ink boxes the ink, ignores lone specks and reaches the border") {
@@ -132,6 +138,17 @@ TEST_CASE("prepare: stroke_width measures thin and thick strokes; thicken_stroke
   draw_ring(thick, 60, 60, 40, 50, 6, 1.0f);
   CHECK(thicken_strokes(thick, 4).pixels == thick.pixels);
   CHECK(stroke_width(paper(8, 8, 0.0f)) == 0.0);
+
+  // A dot (width 2 * 1 / 4 = 0.5) widened to 8.5 pixels: a max filter of radius 4, a 9x9 square.
+  Image dot = paper(20, 20, 0.0f);
+  dot.at(10, 10, 0) = 1.0f;
+  Image square = thicken_strokes(dot, 8.5);
+  InkBox box = find_ink(square);
+  CHECK(box.x0 == 6);
+  CHECK(box.y0 == 6);
+  CHECK(box.x1 == 15);
+  CHECK(box.y1 == 15);
+  CHECK(std::count(square.pixels.begin(), square.pixels.end(), 1.0f) == 81);
 }
 
 TEST_CASE("prepare: fit_into_box keeps the aspect ratio") {
