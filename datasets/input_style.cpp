@@ -116,7 +116,12 @@ InputStyle measure_input_style(const Dataset& set, bool digits) {
 InputStyle choose_preparation(const std::string& option, const InputStyle& recorded) {
   if (option == "auto") return recorded;
   if (option == "none") return InputStyle::none();
-  if (option == "mnist") return recorded.prepare == InputStyle::Prepare::Mnist ? recorded : InputStyle::mnist();
+  if (option == "mnist") {
+    if (recorded.prepare == InputStyle::Prepare::Mnist) return recorded;
+    // MNIST's frame and box, in the polarity the model was trained on when it has one.
+    return InputStyle::mnist(28, 20, recorded.polarity == Polarity::DarkOnLight ? Polarity::DarkOnLight
+                                                                               : Polarity::LightOnDark);
+  }
   fail("--prepare expects auto, mnist or none, got '", option, "'");
 }
 

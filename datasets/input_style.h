@@ -52,7 +52,8 @@ InputStyle measure_input_style(const Dataset& set, bool digits);
 
 // What --prepare asks for, given the style a run recorded:
 //   auto   the recorded style
-//   mnist  MNIST-style (the recorded frame and box when it is mnist already)
+//   mnist  MNIST-style (the recorded frame and box when it is mnist already,
+//          else MNIST's, in the recorded polarity: dark on light stays so)
 //   none   resized only
 InputStyle choose_preparation(const std::string& option, const InputStyle& recorded);
 

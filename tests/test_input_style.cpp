@@ -108,6 +108,8 @@ TEST_CASE("prepare: --prepare chooses between the run's record, MNIST-style and 
   InputStyle folder{InputStyle::Prepare::Resize, Polarity::DarkOnLight};
   CHECK(choose_preparation("mnist", folder).prepare == InputStyle::Prepare::Mnist);
   CHECK(choose_preparation("mnist", folder).box == 20);
+  CHECK(choose_preparation("mnist", folder).polarity == Polarity::DarkOnLight);  // as the model was trained
+  CHECK(choose_preparation("mnist", InputStyle{}).polarity == Polarity::LightOnDark);
   CHECK(error_of([&] { choose_preparation("yes", folder); }) == "--prepare expects auto, mnist or none, got 'yes'");
 }
 

@@ -32,10 +32,10 @@ viz::ImageGrid prepared_grid(const std::vector<ShownInput>& inputs, const std::s
   grid.columns = 2 * pairs_per_row;
   grid.cell_size = cell_size;
   for (const ShownInput& input : inputs) {
-    // A light frame shows where a white page ends.
+    // Light frames show where a white page ends; green and red say right and wrong.
     viz::GridItem original{displayable(input.original), {{input.name, viz::kDarkGray}}, viz::kLightGray};
     if (!input.expected.empty()) original.captions.push_back({"class " + input.expected, viz::kDarkGray});
-    viz::GridItem prepared{displayable(input.prepared), {}, std::nullopt};
+    viz::GridItem prepared{displayable(input.prepared), {}, viz::kLightGray};
     for (const auto& [name, probability] : input.top) prepared.captions.push_back({percent(name, probability)});
     if (!input.expected.empty() && !input.top.empty())
       prepared.frame = input.top.front().first == input.expected ? viz::kGreen : viz::kRed;

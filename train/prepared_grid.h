@@ -2,7 +2,8 @@
 // input as it was given (transparent pixels on white), beside the prepared
 // image the model read, captioned with its top classes. When an input's class
 // is known (it sits in a folder named after one), the prepared image is framed
-// green when the top class is right and red when it is wrong.
+// green when the top class is right and red when it is wrong; other frames are
+// light grey, to show where a white image ends.
 #pragma once
 
 #include <string>
