@@ -18,6 +18,9 @@ const char* kExtractorHelp = R"(  --model M          mobilenet_v2 | vgg16 | resn
                      image, resized straight to the input size)
   --padding MODE     torch | tf_same   (default: the weights' metadata)
   --preprocess MODE  torch | tf | caffe (default: the weights' metadata)
+  --prepare MODE     a run directory's image files: auto (as its config.json
+                     records: MNIST-style for MNIST-like data) | mnist | none
+                     (resized only); default auto
   --batch-size N     (default 32)
   --device cpu|cuda  (default cpu)
 )";
@@ -34,6 +37,8 @@ retrieval::ExtractorOptions read_extractor_options(Args& args) {
   o.center_crop = args.get_double("center-crop", 1.0);
   o.global_pool = args.flag("global-pool");
   o.l2_normalize = args.flag("l2");
+  o.prepare = args.get("prepare", "auto");
+  data::choose_preparation(o.prepare, {});  // a typo is an error even where nothing is prepared
   o.batch_size = args.get_int("batch-size", 32);
   o.device = parse_device(args.get("device", "cpu"));
   require_device(o.device);

@@ -171,6 +171,7 @@ int finetune(int argc, char** argv) {
   info.command = resume_dir.empty() ? command_line(argc, argv) : previous.command;
   info.pretrained = weights;
   info.settings = settings.all();
+  info.input = data.input_style;
   std::string dir = !resume_dir.empty() ? resume_dir
                     : !options.out.empty() ? options.out
                                         : train::fresh_run_dir("runs/finetune-" + model_config.arch);

@@ -58,6 +58,8 @@ int retrieve(int argc, char** argv) {
   NIB_CHECK(k >= 1 && k <= candidates, "--k ", k, " but ", index_path, " holds ", index.size(), " images",
             exclude_self ? " (one of them the query itself)" : "");
   retrieval::ImageSource queries = retrieval::open_image_source(query);
+  if (auto prepared = index.extractor.find("prepare"); prepared != index.extractor.end() && !queries.in_memory())
+    std::fprintf(stderr, "preparing images %s, as the index was made\n", prepared->second.c_str());
   Tensor features = retrieval::embed_like_index(index, queries, /*progress=*/queries.size() > 64);
 
   std::vector<int64_t> exclude;

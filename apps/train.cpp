@@ -125,6 +125,7 @@ int train(int argc, char** argv) {
     info.command = command_line(argc, argv);
   }
   info.settings = settings.all();
+  info.input = data.input_style;
   manual_seed(config.seed);
   ModulePtr model = models::build_model(info.model);
   model->to(config.device);

@@ -39,6 +39,7 @@ Tensor load_all(const std::vector<std::string>& paths, const ImageFolderOptions&
   NIB_CHECK(options.image_size >= 0, what, ": image_size must be >= 0, got ", options.image_size);
   const int64_t n = static_cast<int64_t>(paths.size());
   NIB_CHECK(n > 0, what, ": no images (expected .png, .jpg, .jpeg or .bmp files)");
+  NIB_CHECK(!options.prepare || options.image_size > 0, what, ": preparing images needs the size they become");
 
   // The size every image must end up with: image_size, or the first image's own.
   int width = options.image_size, height = options.image_size;
@@ -65,10 +66,11 @@ Tensor load_all(const std::vector<std::string>& paths, const ImageFolderOptions&
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < n; ++i) {
     try {
-      Image image = load_image(paths[i], C);
-      if (options.image_size > 0) image = resize(image, width, height);
-      NIB_CHECK(image.width == width && image.height == height, "'", paths[i], "' is ", image.width, "x",
-                image.height, " but the first image is ", width, "x", height, "; set an image size to resize them");
+      Image image = options.prepare ? options.prepare(load_image(paths[i]), paths[i]) : load_image(paths[i], C);
+      if (options.image_size > 0 && !options.prepare) image = resize(image, width, height);
+      NIB_CHECK(image.width == width && image.height == height && image.channels == C, "'", paths[i], "' is ",
+                image.width, "x", image.height, "x", image.channels, " but the first image is ", width, "x", height,
+                "x", C, "; set an image size to resize them");
       Tensor chw = image_to_tensor(image);
       std::memcpy(out + static_cast<size_t>(i) * C * plane, chw.data(), C * plane * sizeof(float));
       ok[i] = 1;

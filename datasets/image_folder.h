@@ -4,10 +4,12 @@
 // Class names are the sub-folder names, sorted; label k is the k-th name.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "util/image.h"
 
 namespace nib::data {
 
@@ -16,6 +18,10 @@ struct ImageFolderOptions {
   int channels = 3;              // 1 (gray) or 3 (RGB)
   bool skip_bad_images = false;  // false: an unreadable image is an error naming it; true: warn and leave it out
   bool progress = true;          // one line on stderr before and after loading big folders
+  // When set (nib predict preparing digits people drew), each image is decoded
+  // as stored, alpha included, and this turns it into the set's channels and
+  // image_size (which must be given); it gets the image and its path.
+  std::function<Image(const Image&, const std::string&)> prepare = nullptr;
 };
 
 // True for the extensions nib loads: .png .jpg .jpeg .bmp (any case).

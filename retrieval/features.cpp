@@ -54,6 +54,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     model_ = models::build_model(info.model);
     load_module(*model_, name + "/model.safetensors");
     preprocess_ = models::parse_preprocess(info.preprocess);
+    preparation_ = data::choose_preparation(options.prepare, info.input);
     image_size_ = info.model.image_size;
     channels_ = info.model.in_channels;
     NIB_CHECK(options.image_size == 0 || options.image_size == image_size_, name, " was trained on ", image_size_,
@@ -101,6 +102,8 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
   description_["channels"] = std::to_string(channels_);
   description_["center_crop"] = json::dump(json::Value(options.center_crop), -1);
   description_["l2_normalize"] = options.l2_normalize ? "true" : "false";
+  // Only when files are prepared: indexes made without it keep their description.
+  if (preparation_.prepare != data::InputStyle::Prepare::None) description_["prepare"] = preparation_.describe();
 }
 
 Tensor FeatureExtractor::features_of_batch(const Tensor& batch) {
@@ -132,9 +135,13 @@ Tensor FeatureExtractor::extract_files(const std::vector<std::string>& paths, bo
     size_t begin = b * options_.batch_size, end = std::min(paths.size(), begin + options_.batch_size);
     std::vector<Tensor> images;
     for (size_t i = begin; i < end; ++i) {
-      Image image = load_image(paths[i], static_cast<int>(channels_));
+      const bool prepared = preparation_.prepare != data::InputStyle::Prepare::None;
+      Image image = load_image(paths[i], prepared ? 0 : static_cast<int>(channels_));
       NIB_CHECK(image.width >= 2 && image.height >= 2, paths[i], ": image is too small");
       if (options_.center_crop < 1.0) image = center_crop_fraction(image, options_.center_crop);
+      if (prepared)
+        image = data::prepare_image(image, preparation_, static_cast<int>(channels_), static_cast<int>(image_size_),
+                                    paths[i]);
       images.push_back(conform(image_to_tensor(image), channels_, image_size_));
     }
     parts.push_back(features_of_batch(ops::concat(images, 0)));
@@ -207,6 +214,10 @@ ExtractorOptions extractor_options(const std::map<std::string, std::string>& des
   options.l2_normalize = get("l2_normalize") == "true";
   // A run directory knows its own preprocessing; the flag is for pretrained weights.
   if (options.weights.empty()) options.preprocess.clear();
+  // Indexes made before files were prepared (or with --prepare none) have no
+  // "prepare"; an MNIST-style one is what --prepare mnist gives whatever the run records.
+  std::string prepared = optional("prepare");
+  options.prepare = prepared.empty() ? "none" : prepared.starts_with("MNIST-style") ? "mnist" : "auto";
   return options;
 }
 

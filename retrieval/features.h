@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/input_style.h"
 #include "layers/module.h"
 #include "models/preprocess.h"
 
@@ -26,6 +27,10 @@ struct ExtractorOptions {
   int64_t image_size = 0;   // 0 = the model's (224 pretrained, the run's image size, 32 for pixels)
   int64_t channels = 0;     // pixels only: 1 or 3 (0 = 3); networks take what they were trained on
   double center_crop = 1.0; // images are resized straight to the input size unless < 1
+  // A run directory's image files: "auto" prepares them as its config.json
+  // records (datasets/input_style.h: MNIST-style for MNIST-like data), "none"
+  // only resizes them. Pretrained networks and pixels only resize.
+  std::string prepare = "auto";
   bool global_pool = false; // average a 4-D layer output over space ([N, C, H, W] -> [N, C])
   bool keep_shape = false;  // [N, C, H, W] features as the layer gives them, instead of [N, D]
   bool l2_normalize = false;
@@ -62,6 +67,7 @@ class FeatureExtractor {
   std::string layer_, weights_, padding_;
   bool global_pool_ = false;
   models::Preprocess preprocess_ = models::Preprocess::None;
+  data::InputStyle preparation_ = data::InputStyle::none();
   int64_t image_size_ = 0, channels_ = 3;
   std::map<std::string, std::string> description_;
 };

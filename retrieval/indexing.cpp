@@ -23,6 +23,7 @@ std::string describe_extractor(const std::map<std::string, std::string>& d) {
   text += ", " + size + "x" + size;
   if (value_or(d, "center_crop", "1") != "1") text += ", crop " + value_or(d, "center_crop", "");
   if (value_or(d, "l2_normalize", "false") == "true") text += ", L2-normalised";
+  if (d.count("prepare")) text += ", image files prepared " + d.at("prepare");
   return text;
 }
 

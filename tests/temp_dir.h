@@ -62,4 +62,16 @@ inline std::string shared_data_dir() {
   return "";
 }
 
+// Whether the shared data folder holds `what` ("mnist", "own-digits"), for
+// `TEST_CASE("..." * doctest::skip(!has_shared_data("mnist")))`, so that a
+// test without its data is reported as skipped rather than passed.
+inline bool has_shared_data(const std::string& what) {
+  try {
+    std::string dir = shared_data_dir();
+    return !dir.empty() && std::filesystem::exists(dir + "/" + what);
+  } catch (const std::exception&) {  // a NIB_DATA that is not a folder
+    return false;
+  }
+}
+
 }  // namespace nib::testing

@@ -1,5 +1,6 @@
 #include "train/run_dir.h"
 
+#include "datasets/data_source.h"
 #include "util/files.h"
 #include "util/json.h"
 
@@ -19,6 +20,7 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   v["class_names"] = names;
   v["data"] = info.data;
   v["preprocess"] = info.preprocess;
+  v["input"] = info.input.to_json();
   v["command"] = info.command;
   json::Value settings = json::Value::object();
   for (const auto& [key, value] : info.settings) settings[key] = value;
@@ -45,10 +47,26 @@ RunInfo load_run_info(const std::string& dir) {
     if (const json::Value* s = v.find("settings"))
       for (const auto& [key, value] : s->as_object()) info.settings[key] = value.as_string();
     if (const json::Value* w = v.find("pretrained")) info.pretrained = w->as_string();
+    const json::Value* input = v.find("input");
+    info.input = input ? data::InputStyle::from_json(*input) : legacy_input_style(info);
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }
   return info;
+}
+
+data::InputStyle legacy_input_style(const RunInfo& info) {
+  if (info.model.in_channels != 1) return data::InputStyle{};
+  const std::string& spec = info.data;
+  bool digits = spec == "mnist" || spec.ends_with(".csv") || spec.ends_with(".CSV");
+  if (!digits) {
+    try {  // a folder of IDX files, if it is still there
+      data::DataKind kind = data::detect_data(spec).kind;
+      digits = kind == data::DataKind::Mnist || kind == data::DataKind::IdxDir;
+    } catch (const Error&) {
+    }
+  }
+  return digits ? data::InputStyle::mnist() : data::InputStyle{};
 }
 
 std::string fresh_run_dir(const std::string& base) {

@@ -44,6 +44,7 @@ TrainingData load_training_data(const DataOptions& options) {
   } else {
     out.train = pool;
   }
+  out.input_style = data::measure_input_style(pool, /*digits=*/source.kind != data::DataKind::ImageFolder);
   out.test = loaded.test;
   if (options.limit > 0 && out.test.size() > 0) out.test = first_rows(out.test, std::max<int64_t>(options.limit / 4, 100));
   if (source.kind != data::DataKind::ImageFolder && options.image_size > 0) {
@@ -57,9 +58,16 @@ TrainingData load_training_data(const DataOptions& options) {
   return out;
 }
 
-data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, int64_t channels) {
+data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, int64_t channels,
+                                   const data::InputStyle& prepare) {
   data::DataSource source = data::detect_data(spec);
-  data::LoadedData loaded = data::load_data(source, folder_options(image_size, channels));
+  data::ImageFolderOptions folder = folder_options(image_size, channels);
+  if (prepare.prepare != data::InputStyle::Prepare::None)
+    folder.prepare = [prepare, channels = folder.channels, size = folder.image_size](const Image& image,
+                                                                                      const std::string& path) {
+      return data::prepare_image(image, prepare, channels, size, path);
+    };
+  data::LoadedData loaded = data::load_data(source, folder);
   data::Dataset set = loaded.has_test() ? loaded.test : loaded.train;
   if (source.kind != data::DataKind::ImageFolder) set = data::resize_images(set, image_size);  // as in training
   NIB_CHECK(set.images.size(1) == channels && set.images.size(2) == image_size, spec, ": images are ",

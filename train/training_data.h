@@ -14,6 +14,7 @@
 #include <string>
 
 #include "datasets/dataset.h"
+#include "datasets/input_style.h"
 
 namespace nib::train {
 
@@ -30,6 +31,7 @@ struct DataOptions {
 struct TrainingData {
   data::Dataset train, validation, test;  // test.size() == 0 when there is none
   std::string description;                // "MNIST (../shared/data/mnist): 54000 train, 6000 val, 10000 test"
+  data::InputStyle input_style;           // how the training images look, measured before any resizing
   bool has_test() const { return test.size() > 0; }
 };
 
@@ -37,6 +39,9 @@ TrainingData load_training_data(const DataOptions& options);
 
 // Loads a labelled evaluation set (nib predict/eval --data): the test set of
 // IDX data, or the whole of a CSV / folder, resized like the training data.
-data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, int64_t channels);
+// The images of a folder are prepared with `prepare` (IDX and CSV data are
+// the training data's kind already).
+data::Dataset load_evaluation_data(const std::string& spec, int64_t image_size, int64_t channels,
+                                   const data::InputStyle& prepare = data::InputStyle::none());
 
 }  // namespace nib::train
