@@ -6,10 +6,14 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+
+#include "util/files.h"
+#include "util/image_checks.h"
 
 namespace nib {
 
@@ -24,7 +28,6 @@ namespace {
 // say what they mean for a user.
 std::string explain_stb_failure(const char* reason) {
   std::string r = reason ? reason : "unknown error";
-  if (r == "unknown image type") return r + " (not PNG, JPEG, BMP, GIF, TGA, PSD, HDR, PIC or PNM)";
   if (r == "can't fopen") return r + " (missing file or no permission)";
   return r + " (the file is truncated, corrupt or uses an unsupported variant)";
 }
@@ -46,12 +49,26 @@ Image load_image(const std::string& path, int channels) {
   std::error_code ec;
   NIB_CHECK(std::filesystem::is_regular_file(path, ec), "load_image: '", path, "' does not exist or is not a file");
 
+  // The file is read once, checked (util/image_checks.h: what stb must not
+  // see), then decoded from memory.
+  const std::string file = read_file(path);
+  NIB_CHECK(file.size() <= static_cast<size_t>(INT_MAX), "load_image: '", path, "' is over 2 GB");
+  check_image_file(file, path);
+  const auto* data_bytes = reinterpret_cast<const stbi_uc*>(file.data());
+  const int length = static_cast<int>(file.size());
+
   int width = 0, height = 0, stored = 0;
+  // The header alone first: stb allocates the whole image before it finds out
+  // whether the file holds that many pixels. (When stb cannot read the header,
+  // stbi_load below fails too, with the reason.)
+  if (stbi_info_from_memory(data_bytes, length, &width, &height, &stored))
+    NIB_CHECK(static_cast<int64_t>(width) * height <= kMaxImagePixels, "load_image: '", path, "' says it is ", width,
+              "x", height, " pixels, over nib's limit of ", kMaxImagePixels, " (corrupt, or not a real image)");
   // RGB is asked of stb directly (it replicates gray and drops alpha, both exact);
   // gray is made here so the weights are PIL's rather than stb's.
   int request = channels == 3 ? 3 : 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load(path.c_str(), &width, &height, &stored, request),
-                                                       stbi_image_free);
+  std::unique_ptr<unsigned char, void (*)(void*)> data(
+      stbi_load_from_memory(data_bytes, length, &width, &height, &stored, request), stbi_image_free);
   if (!data) fail("load_image: cannot decode '", path, "': ", explain_stb_failure(stbi_failure_reason()));
   int have = request ? request : stored;
 

@@ -24,10 +24,16 @@ struct Image {
   float at(int y, int x, int c) const { return pixels[(static_cast<size_t>(y) * width + x) * channels + c]; }
 };
 
-// Loads an image file. channels: 0 keeps what the file has (1 gray, 2 gray+alpha,
-// 3 RGB, 4 RGBA); 1 converts to gray, 3 to RGB (alpha is dropped). 16-bit files
-// are reduced to 8 bits. Errors name the file and stb_image's reason
-// (missing, truncated, corrupt, unsupported format).
+// The most pixels load_image decodes: 134 million (e.g. 11585 x 11585), more
+// than any camera's photo, checked from the file's header before anything is
+// decoded or allocated. A header claiming more is corrupt or hostile.
+constexpr int64_t kMaxImagePixels = int64_t{1} << 27;
+
+// Loads a PNG, JPEG or BMP file (util/image_checks.h says why only those). channels:
+// 0 keeps what the file has (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA); 1 converts
+// to gray, 3 to RGB (alpha is dropped). 16-bit files are reduced to 8 bits.
+// Errors name the file and the reason (missing, truncated, corrupt, another
+// format, over kMaxImagePixels), nib's own or stb_image's.
 Image load_image(const std::string& path, int channels = 0);
 
 // Writes .png, .jpg/.jpeg (quality 95) or .bmp, chosen by the extension.
