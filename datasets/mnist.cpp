@@ -12,8 +12,13 @@ namespace {
 
 constexpr uint32_t kImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions
 constexpr uint32_t kLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension
-// Far above any real IDX set; a bigger header is corrupt, not a reason to allocate 100 GB.
-constexpr uint64_t kMaxBytes = uint64_t{1} << 34;
+// Four times EMNIST (0.55 GB of pixels), the largest IDX set; a bigger header
+// is corrupt, not a reason to allocate tens of gigabytes.
+constexpr uint64_t kMaxBytes = uint64_t{1} << 31;
+// The payload is read in pieces that double from 64 KiB up to 16 MiB, so that
+// memory grows with the data actually in the file, not with what a (corrupt)
+// header claims.
+constexpr size_t kFirstPiece = size_t{1} << 16, kLargestPiece = size_t{1} << 24;
 
 void check_magic(const GzReader& in, uint32_t magic, uint32_t expected, const char* kind) {
   NIB_CHECK(magic == expected, "'", in.path(), "' is not an IDX ", kind, " file: magic number ", magic, " (0x",
@@ -22,10 +27,19 @@ void check_magic(const GzReader& in, uint32_t magic, uint32_t expected, const ch
 }
 
 // The whole payload must be there, and nothing after it.
-void read_payload(GzReader& in, std::vector<uint8_t>& bytes, const std::string& what) {
-  in.read_exact(bytes.data(), bytes.size(), what);
+std::vector<uint8_t> read_payload(GzReader& in, uint64_t size, const std::string& what) {
+  std::vector<uint8_t> bytes;
+  while (bytes.size() < size) {
+    size_t have = bytes.size();
+    size_t piece = static_cast<size_t>(std::min<uint64_t>(std::clamp(have, kFirstPiece, kLargestPiece), size - have));
+    bytes.resize(have + piece);
+    size_t got = in.read(bytes.data() + have, piece);
+    NIB_CHECK(got == piece, "'", in.path(), "' is truncated: ", what, " need ", size, " bytes but the file holds ",
+              have + got);
+  }
   NIB_CHECK(in.at_end(), "'", in.path(), "' is longer than its header says (", what,
             "): extra bytes follow; the header or the file is corrupt");
+  return bytes;
 }
 
 }  // namespace
@@ -35,11 +49,12 @@ Tensor load_idx_images(const std::string& path) {
   check_magic(in, in.read_u32_be("the IDX header"), kImagesMagic, "image");
   const uint64_t count = in.read_u32_be("the IDX header"), rows = in.read_u32_be("the IDX header"),
                  cols = in.read_u32_be("the IDX header");
-  NIB_CHECK(rows > 0 && cols > 0 && count * rows * cols <= kMaxBytes, "'", path, "' has an implausible header: ",
-            count, " images of ", rows, "x", cols);
+  // In steps, so that no product can wrap around (each size is 32 bits).
+  NIB_CHECK(rows > 0 && cols > 0 && rows * cols <= kMaxBytes && count <= kMaxBytes / (rows * cols), "'", path,
+            "' has an implausible header: ", count, " images of ", rows, "x", cols, " (over ", kMaxBytes,
+            " bytes of pixels)");
 
-  std::vector<uint8_t> bytes(count * rows * cols);
-  read_payload(in, bytes, str(count, " images of ", rows, "x", cols));
+  std::vector<uint8_t> bytes = read_payload(in, count * rows * cols, str(count, " images of ", rows, "x", cols));
   Tensor images = Tensor::empty({static_cast<int64_t>(count), 1, static_cast<int64_t>(rows), static_cast<int64_t>(cols)});
   float* out = images.data();
   for (size_t i = 0; i < bytes.size(); ++i) out[i] = bytes[i] / 255.0f;  // divided, as torchvision ToTensor does
@@ -52,8 +67,7 @@ Tensor load_idx_labels(const std::string& path) {
   const uint64_t count = in.read_u32_be("the IDX header");
   NIB_CHECK(count <= kMaxBytes, "'", path, "' has an implausible header: ", count, " labels");
 
-  std::vector<uint8_t> bytes(count);
-  read_payload(in, bytes, str(count, " labels"));
+  std::vector<uint8_t> bytes = read_payload(in, count, str(count, " labels"));
   Tensor labels = Tensor::empty({static_cast<int64_t>(count)}, kCPU, DType::I32);
   std::copy(bytes.begin(), bytes.end(), labels.data_as<int32_t>());
   return labels;
