@@ -40,15 +40,60 @@ double parse_number(std::string_view field, const std::string& path, int64_t lin
   return value;
 }
 
+// The file's lines, without their '\n'. Unlike std::getline, it stops at
+// kMaxCsvLineBytes: a file without newlines must not be read whole into one string.
+class LineReader {
+ public:
+  LineReader(std::istream& in, const std::string& path) : in_(in), path_(path) {}
+
+  // The next line into `line`; false at the end of the file.
+  bool next(std::string& line) {
+    line.clear();
+    ++number_;
+    while (true) {
+      in_.getline(chunk_, sizeof chunk_);
+      const size_t got = static_cast<size_t>(in_.gcount());  // with the '\n', when there was one
+      if (!in_.fail()) {  // a '\n', or the end of a last line without one
+        line.append(chunk_, in_.eof() ? got : got - 1);
+        break;
+      }
+      line.append(chunk_, got);
+      if (in_.eof()) {  // the end of the file
+        if (line.empty()) return false;
+        break;
+      }
+      in_.clear();  // the chunk filled up before the '\n': read on
+      check_length(line);
+    }
+    check_length(line);
+    return true;
+  }
+  int64_t number() const { return number_; }  // 1-based, of the line last read
+
+ private:
+  void check_length(const std::string& line) const {
+    NIB_CHECK(line.size() <= kMaxCsvLineBytes, path_, ":", number_, ": the line is longer than ", kMaxCsvLineBytes,
+              " bytes (nib's limit for one CSV row; is this a digit CSV?)");
+  }
+
+  std::istream& in_;
+  const std::string& path_;
+  char chunk_[1 << 16];
+  int64_t number_ = 0;
+};
+
 }  // namespace
 
 Dataset load_digits_csv(const std::string& path) {
   std::ifstream in(path);
   NIB_CHECK(in, "cannot open '", path, "' (missing file or no permission)");
 
+  LineReader lines(in, path);
   std::string line;
-  NIB_CHECK(std::getline(in, line), path, ": the file is empty (expected a header row)");
-  std::vector<std::string_view> header = split_fields(line);
+  NIB_CHECK(lines.next(line), path, ": the file is empty (expected a header row)");
+  // The header's fields point into its own copy: `line` is overwritten by every row.
+  const std::string header_line = line;
+  const std::vector<std::string_view> header = split_fields(header_line);
   const bool labelled = trim(header[0]) == "label";
   const size_t columns = header.size();
   const size_t pixels = columns - (labelled ? 1 : 0);
@@ -58,9 +103,8 @@ Dataset load_digits_csv(const std::string& path) {
 
   std::vector<float> values;
   std::vector<int32_t> labels;
-  int64_t line_number = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
+  while (lines.next(line)) {
+    const int64_t line_number = lines.number();
     if (trim(line).empty() || line == "\r") continue;  // blank lines (often the last one)
     std::vector<std::string_view> fields = split_fields(line);
     NIB_CHECK(fields.size() == columns, path, ":", line_number, ": ", fields.size(), " columns, but the header has ",

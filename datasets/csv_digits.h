@@ -12,8 +12,13 @@
 
 namespace nib::data {
 
+// A line longer than this is refused before it is read into memory: a
+// 28x28 line is about 3 KB, and a 1024x1024 image of "255," fits 4 MiB.
+constexpr size_t kMaxCsvLineBytes = size_t{4} << 20;
+
 // Errors name the file and the 1-based line: a wrong column count, a field
-// that is not a number, a pixel outside 0..255 or a label outside 0..9.
+// that is not a number, a pixel outside 0..255, a label outside 0..9 or a line
+// over kMaxCsvLineBytes.
 Dataset load_digits_csv(const std::string& path);
 
 }  // namespace nib::data
