@@ -1,7 +1,9 @@
 #include "tensor/pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "util/error.h"
 
@@ -20,12 +22,6 @@ ValuePtr Value::get(const std::string& key) const {
 }
 
 namespace {
-
-ValuePtr make(Value::Kind kind) {
-  auto v = std::make_shared<Value>();
-  v->kind = kind;
-  return v;
-}
 
 class Machine {
  public:
@@ -63,25 +59,28 @@ class Machine {
         case 0x87: push(tuple(pop_n(3))); break;
         case 'a': {  // APPEND
           ValuePtr item = pop();
-          expect(top(), Value::Kind::List, "APPEND")->items.push_back(item);
+          auto list = still_open(top(), Value::Kind::List, "APPEND");
+          list->items.push_back(contain(list, item));
           break;
         }
         case 'e': {  // APPENDS
           auto items = pop_mark();
-          auto list = expect(top(), Value::Kind::List, "APPENDS");
-          list->items.insert(list->items.end(), items.begin(), items.end());
+          auto list = still_open(top(), Value::Kind::List, "APPENDS");
+          for (const auto& item : items) list->items.push_back(contain(list, item));
           break;
         }
         case 's': {  // SETITEM
           ValuePtr value = pop(), key = pop();
-          dict_of(top(), "SETITEM")->entries.emplace_back(key, value);
+          auto dict = still_open(top(), Value::Kind::Dict, "SETITEM");
+          dict->entries.emplace_back(contain(dict, key), contain(dict, value));
           break;
         }
         case 'u': {  // SETITEMS
           auto items = pop_mark();
           NIB_CHECK(items.size() % 2 == 0, where_, ": corrupt pickle (odd SETITEMS)");
-          auto dict = dict_of(top(), "SETITEMS");
-          for (size_t i = 0; i < items.size(); i += 2) dict->entries.emplace_back(items[i], items[i + 1]);
+          auto dict = still_open(top(), Value::Kind::Dict, "SETITEMS");
+          for (size_t i = 0; i < items.size(); i += 2)
+            dict->entries.emplace_back(contain(dict, items[i]), contain(dict, items[i + 1]));
           break;
         }
         case 'c': {  // GLOBAL "module\nname\n"
@@ -101,15 +100,15 @@ class Machine {
         case 'j': push(memo(little(4))); break;          // LONG_BINGET
         case 'Q': {                                      // BINPERSID
           auto v = make(Value::Kind::PersistentId);
-          v->pid = pop();
+          v->pid = contain(v, pop());
           push(v);
           break;
         }
         case 'R':      // REDUCE: callable(*args), kept unevaluated
         case 0x81: {   // NEWOBJ: cls.__new__(cls, *args), the same for our purposes
           auto v = make(Value::Kind::Object);
-          v->args = pop();
-          v->callable = pop();
+          v->args = contain(v, pop());
+          v->callable = contain(v, pop());
           // An OrderedDict() call is just a dict: its items follow with SETITEMS.
           if (v->callable->text == "collections.OrderedDict") v = make(Value::Kind::Dict);
           push(v);
@@ -118,7 +117,8 @@ class Machine {
         case 'b': {  // BUILD: obj.__setstate__(state)
           ValuePtr state = pop();
           ValuePtr obj = top();
-          if (obj->kind == Value::Kind::Object) obj->state = state;  // dicts: state is metadata, dropped
+          if (obj->kind == Value::Kind::Object)  // dicts: state is metadata, dropped
+            still_open(obj, Value::Kind::Object, "BUILD")->state = contain(obj, state);
           break;
         }
         default:
@@ -195,6 +195,7 @@ class Machine {
   }
   ValuePtr tuple(std::vector<ValuePtr> items) {
     auto v = make(Value::Kind::Tuple);
+    for (const auto& item : items) contain(v, item);
     v->items = std::move(items);
     return v;
   }
@@ -203,11 +204,34 @@ class Machine {
     NIB_CHECK(it != memo_.end(), where_, ": corrupt pickle (memo ", key, " missing)");
     return it->second;
   }
-  ValuePtr expect(const ValuePtr& v, Value::Kind kind, const char* op) {
-    NIB_CHECK(v->kind == kind, where_, ": corrupt pickle (", op, " on a ", v->kind_name(), ")");
+
+  // Every value is made here, so that the machine knows how deep it is and
+  // whether it is inside another value already.
+  ValuePtr make(Value::Kind kind) {
+    auto v = std::make_shared<Value>();
+    v->kind = kind;
+    made_[v.get()] = Made{};  // an address freed and reused starts afresh
     return v;
   }
-  ValuePtr dict_of(const ValuePtr& v, const char* op) { return expect(v, Value::Kind::Dict, op); }
+  // `container` takes `item` in; returns `item`.
+  const ValuePtr& contain(const ValuePtr& container, const ValuePtr& item) {
+    NIB_CHECK(item != container, where_, ": corrupt pickle (a ", container->kind_name(), " inside itself)");
+    Made& inner = made_.at(item.get());
+    Made& outer = made_.at(container.get());
+    inner.contained = true;
+    outer.depth = std::max(outer.depth, inner.depth + 1);
+    NIB_CHECK(outer.depth <= kMaxNestingDepth, where_, ": the pickle nests values deeper than ", kMaxNestingDepth,
+              " levels (corrupt or hostile; a state dict is a few levels deep)");
+    return item;
+  }
+  // The container an opcode adds to, which must still be open: changing one
+  // that is already inside another value is how a pickle builds a cycle.
+  ValuePtr still_open(const ValuePtr& v, Value::Kind kind, const char* op) {
+    NIB_CHECK(v->kind == kind, where_, ": corrupt pickle (", op, " on a ", v->kind_name(), ")");
+    NIB_CHECK(!made_.at(v.get()).contained, where_, ": unsupported pickle (", op, " changes a ", v->kind_name(),
+              " already inside another value: a recursive structure, which torch.save does not write)");
+    return v;
+  }
   void push(ValuePtr v) { stack_.push_back(std::move(v)); }
   ValuePtr top() {
     NIB_CHECK(!stack_.empty(), where_, ": corrupt pickle (empty stack)");
@@ -237,6 +261,11 @@ class Machine {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::map<uint64_t, ValuePtr> memo_;
+  struct Made {
+    int depth = 1;           // 1 for a value without children
+    bool contained = false;  // inside another value
+  };
+  std::unordered_map<const Value*, Made> made_;
 };
 
 }  // namespace

@@ -37,7 +37,16 @@ struct Value {
   ValuePtr get(const std::string& key) const;
 };
 
-// Unpickles `data`; `where` names the source in error messages.
+// Containers nested deeper than this are refused: a state dict is a few
+// levels deep, and Python cannot pickle much deeper than its recursion limit
+// (1000). The bound keeps nib's own recursion over the tree (including the
+// destructors) far from the end of the stack.
+constexpr int kMaxNestingDepth = 200;
+
+// Unpickles `data`; `where` names the source in error messages. The result is
+// always a tree (maybe with shared subtrees, never a cycle): a pickle that
+// changes a container after putting it inside another one — the only way to
+// build a cycle — is refused, as torch.save never writes one.
 ValuePtr unpickle(const std::string& data, const std::string& where);
 
 }  // namespace nib::pickle

@@ -36,6 +36,31 @@ std::vector<int64_t> ints_of(const ValuePtr& v, const std::string& path, const c
   return out;
 }
 
+// A tensor is a view of its storage (`elements` long): sizes and strides
+// >= 0, and every element it reads inside the storage. It may not hold more
+// elements than the storage either, so that a few bytes cannot ask for a huge
+// tensor through zero strides (state dicts never hold such expanded views).
+// Checked before anything is allocated, without overflow.
+void check_view(const std::string& path, const std::string& name, int64_t offset, const std::vector<int64_t>& size,
+                const std::vector<int64_t>& stride, int64_t elements) {
+  int64_t numel = 1, last = offset;
+  bool empty = false;
+  for (size_t d = 0; d < size.size(); ++d) {
+    NIB_CHECK(size[d] >= 0 && stride[d] >= 0, path, ": tensor '", name, "' has a negative size or stride");
+    empty = empty || size[d] == 0;
+    int64_t reach = 0;
+    NIB_CHECK(!__builtin_mul_overflow(numel, size[d], &numel) &&
+                  (size[d] == 0 || !__builtin_mul_overflow(size[d] - 1, stride[d], &reach)) &&
+                  !__builtin_add_overflow(last, reach, &last),
+              path, ": tensor '", name, "' has sizes or strides too large to be real");
+  }
+  if (empty) return;
+  NIB_CHECK(offset >= 0 && last < elements, path, ": tensor '", name, "' reaches beyond its storage (", elements,
+            " elements)");
+  NIB_CHECK(numel <= elements, path, ": tensor '", name, "' holds ", numel, " elements but its storage only ",
+            elements, " (an expanded view, which nib does not load)");
+}
+
 class Rebuilder {
  public:
   Rebuilder(ZipArchive& zip, std::string prefix) : zip_(zip), prefix_(std::move(prefix)) {}
@@ -68,13 +93,9 @@ class Rebuilder {
               " strides");
 
     const std::string& bytes = storage(key, name);
-    size_t element = dtype_size(dtype);
+    const int64_t element = static_cast<int64_t>(dtype_size(dtype));
+    check_view(path, name, offset, size, stride, static_cast<int64_t>(bytes.size()) / element);
     Tensor t = Tensor::empty(Shape(size), kCPU, dtype);
-    // The largest element index the view touches must lie inside the storage.
-    int64_t last = offset;
-    for (size_t d = 0; d < size.size(); ++d) last += size[d] > 0 ? (size[d] - 1) * stride[d] : 0;
-    NIB_CHECK(t.numel() == 0 || (offset >= 0 && static_cast<size_t>(last + 1) * element <= bytes.size()), path,
-              ": tensor '", name, "' reaches beyond its storage (", bytes.size(), " bytes)");
     // Gather into nib's contiguous layout (checkpoints are nearly always contiguous already).
     char* out = static_cast<char*>(t.raw_data());
     std::vector<int64_t> index(size.size(), 0);

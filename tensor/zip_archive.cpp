@@ -28,8 +28,8 @@ ZipArchive::ZipArchive(const std::string& path) : path_(path), file_(path, std::
   file_.seekg(0, std::ios::end);
   file_size_ = static_cast<uint64_t>(file_.tellg());
   auto read_at = [&](uint64_t offset, size_t n) {
-    NIB_CHECK(offset + n <= file_size_, path, ": truncated zip archive (needs byte ", offset + n, " of ",
-              file_size_, ")");
+    NIB_CHECK(n <= file_size_ && offset <= file_size_ - n, path, ": truncated zip archive (needs ", n,
+              " bytes at offset ", offset, " of ", file_size_, ")");
     std::string bytes(n, '\0');
     file_.seekg(static_cast<std::streamoff>(offset));
     file_.read(bytes.data(), static_cast<std::streamsize>(n));
@@ -79,7 +79,9 @@ ZipArchive::ZipArchive(const std::string& path) : path_(path), file_(path, std::
     // Zip64 extended information: 64-bit values for the fields saturated at 0xFFFFFFFF, in this order.
     auto* x = reinterpret_cast<const unsigned char*>(extra.data());
     for (size_t p = 0; p + 4 <= extra.size();) {
-      uint16_t id = u16(x + p), size = u16(x + p + 2);
+      uint16_t id = u16(x + p);
+      // A field that says it is longer than the extra data is cut at its end.
+      size_t size = std::min<size_t>(u16(x + p + 2), extra.size() - p - 4);
       if (id == 0x0001) {
         size_t q = p + 4;
         auto next = [&](uint64_t& field) {
@@ -113,13 +115,21 @@ const ZipArchive::Entry* ZipArchive::find_suffix(const std::string& suffix) cons
 }
 
 std::string ZipArchive::read(const Entry& entry) {
-  NIB_CHECK(entry.local_header_offset + 30 <= file_size_, path_, ": truncated zip archive (entry ", entry.name, ")");
+  NIB_CHECK(entry.size <= kMaxZipEntryBytes, path_, ": entry ", entry.name, " says it holds ", entry.size,
+            " bytes, over nib's limit of ", kMaxZipEntryBytes, " for one entry");
+  NIB_CHECK(entry.method != 0 || entry.size == entry.compressed_size, path_, ": corrupt zip entry ", entry.name,
+            ": stored uncompressed, yet ", entry.compressed_size, " bytes hold ", entry.size);
+  NIB_CHECK(entry.method != 8 || (entry.size - std::min<uint64_t>(entry.size, 64)) / kMaxDeflateRatio <= entry.compressed_size, path_, ": entry ",
+            entry.name, " says ", entry.compressed_size, " deflated bytes inflate to ", entry.size,
+            ", more than deflate can (", kMaxDeflateRatio, " times): a zip bomb or a corrupt archive");
+  NIB_CHECK(entry.local_header_offset <= file_size_ && file_size_ - entry.local_header_offset >= 30, path_,
+            ": truncated zip archive (entry ", entry.name, ")");
   unsigned char local[30];
   file_.seekg(static_cast<std::streamoff>(entry.local_header_offset));
   file_.read(reinterpret_cast<char*>(local), 30);
   NIB_CHECK(file_ && u32(local) == kLocalHeader, path_, ": corrupt zip entry header for ", entry.name);
   uint64_t data_offset = entry.local_header_offset + 30 + u16(local + 26) + u16(local + 28);
-  NIB_CHECK(data_offset + entry.compressed_size <= file_size_, path_, ": truncated zip archive: entry ", entry.name,
+  NIB_CHECK(data_offset <= file_size_ && entry.compressed_size <= file_size_ - data_offset, path_, ": truncated zip archive: entry ", entry.name,
             " needs ", entry.compressed_size, " bytes at offset ", data_offset, " but the file has ", file_size_);
   std::string stored(entry.compressed_size, '\0');
   file_.seekg(static_cast<std::streamoff>(data_offset));

@@ -11,6 +11,14 @@
 
 namespace nib {
 
+// Limits that keep a damaged or hostile archive from costing more memory than
+// a real checkpoint would. An entry is one tensor's storage: 4 GiB is a
+// billion float32s, beyond any model nib runs. Deflate cannot expand data more
+// than 1032 times (a 258-byte match costs at least 2 bits), so an entry that
+// says it inflates further is lying about its size: a zip bomb.
+constexpr uint64_t kMaxZipEntryBytes = 0xFFFFFFFFu;  // 4 GiB - 1
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
 class ZipArchive {
  public:
   // Reads the central directory; throws nib::Error naming the file when it is
@@ -27,7 +35,8 @@ class ZipArchive {
   const Entry* find(const std::string& name) const;
   // The first entry whose name ends with `suffix` ("/data.pkl"), or nullptr.
   const Entry* find_suffix(const std::string& suffix) const;
-  // The uncompressed contents of an entry.
+  // The uncompressed contents of an entry; throws before allocating when the
+  // entry breaks the limits above or does not fit in the file.
   std::string read(const Entry& entry);
   const std::string& path() const { return path_; }
 
