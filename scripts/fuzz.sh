@@ -42,9 +42,11 @@ fuzz_one() {
   # -rss_limit_mb: a reader that needs gigabytes for a few-kilobyte input is a bug (see docs/input-limits.md).
   local budget=(-max_total_time="$seconds")
   [ -n "${NIB_FUZZ_RUNS:-}" ] && budget=(-runs="$NIB_FUZZ_RUNS")
+  # The seeds, and the inputs that once found bugs, start every run.
+  local inputs=("$build/corpus/$name" "fuzz/corpus/$name")
+  [ -d "fuzz/regressions/$name" ] && inputs+=("fuzz/regressions/$name")
   "$build/fuzz/fuzz_$name" "${budget[@]}" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1 \
-    -artifact_prefix="$build/crashes/$name/" "$build/corpus/$name" "fuzz/corpus/$name" >"$log" 2>&1 ||
-    status=$?
+    -artifact_prefix="$build/crashes/$name/" "${inputs[@]}" >"$log" 2>&1 || status=$?
   local runs cov corpus
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
