@@ -83,3 +83,63 @@ TEST_CASE("elementwise ops broadcast and their gradients reduce back") {
   Tensor c = (random_tensor({4}, 4) * 0.1f + Tensor::full({4}, 2.0f)).set_requires_grad(true);
   check_gradients([](const std::vector<Tensor>& in) { return in[0] * in[1] + in[0] / in[2] - in[1]; }, {a, b, c});
 }
+
+// ---- Leaves own their gradients ----------------------------------------------
+// The add op's backward hands the one incoming gradient to both of its
+// inputs, and backward(seed) hands the seed itself to the first op. A leaf
+// that kept that tensor instead of a copy would share storage with the other
+// leaf (or with the caller's seed), and the next backward's in-place
+// accumulation would change both.
+
+TEST_CASE("autograd: two leaves fed the same gradient tensor accumulate separately over several passes") {
+  Tensor a = Tensor::zeros({3}).set_requires_grad(true);
+  Tensor b = Tensor::zeros({3}).set_requires_grad(true);
+  for (int pass = 1; pass <= 3; ++pass) {
+    ops::sum(a + b).backward();
+    CHECK(a.grad().to_vector() == std::vector<float>(3, static_cast<float>(pass)));
+    CHECK(b.grad().to_vector() == std::vector<float>(3, static_cast<float>(pass)));
+  }
+  CHECK(a.grad().data() != b.grad().data());
+}
+
+TEST_CASE("autograd: accumulating into a leaf never changes the caller's seed gradient") {
+  Tensor x = Tensor::zeros({4}).set_requires_grad(true);
+  Tensor seed = Tensor::full({4}, 0.5f);
+  for (int pass = 1; pass <= 3; ++pass) {
+    (x + Tensor::zeros({4})).backward(seed);
+    CHECK(seed.to_vector() == std::vector<float>(4, 0.5f));
+    CHECK(x.grad().to_vector() == std::vector<float>(4, 0.5f * pass));
+  }
+}
+
+// ---- The gradient check itself ---------------------------------------------------
+
+namespace {
+
+// y = 0.02 x, with a backward that is `factor` times the true one.
+Tensor scaled_with_backward(const Tensor& x, float factor) {
+  Tensor y = x * 0.02f;
+  autograd::record(y, "scaled", {x}, [factor](const Tensor& gy, const std::vector<bool>&) {
+    return std::vector<Tensor>{gy * (0.02f * factor)};
+  });
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("gradient check: a 10% error in gradients of size 0.02 is caught, element by element") {
+  Tensor x = random_tensor({24}, 9).set_requires_grad(true);
+  using nib::testing::gradient_mismatch;
+  using nib::testing::gradient_pairs;
+  const nib::testing::GradientTolerance tol;
+
+  auto right = gradient_pairs([](const std::vector<Tensor>& in) { return scaled_with_backward(in[0], 1.0f); }, {x},
+                              tol.eps);
+  CHECK(gradient_mismatch(right[0].analytic, right[0].numeric, tol).worst <= 1.0);
+
+  auto wrong = gradient_pairs([](const std::vector<Tensor>& in) { return scaled_with_backward(in[0], 1.1f); }, {x},
+                              tol.eps);
+  CHECK(gradient_mismatch(wrong[0].analytic, wrong[0].numeric, tol).worst > 1.0);
+  // A tolerance relative to the largest gradient (at least 1) would have let it through.
+  CHECK(nib::testing::relative_error(wrong[0].analytic, wrong[0].numeric) < 2e-2);
+}
