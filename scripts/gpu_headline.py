@@ -18,6 +18,11 @@ def ratio_text(r):
     return "not measured" if r is None else f"{r:.2f}x"
 
 
+def number(v, fmt, scale=1.0):
+    """v formatted, or "-" when the results file has no number there."""
+    return "-" if v is None else format(v * scale, fmt)
+
+
 def fwd_bwd_ratio(rows, model, layer):
     """Library time / nib time, summed over the three passes (TF32 off)."""
     lib = [r["ms"] for r in rows if r["model"] == model and r["layer"] == layer and r["impl"] == "cudnn"]
@@ -42,10 +47,8 @@ def headline(results):
     if gemm:
         parts = []
         for r in gemm:
-            if r["library"]:
-                parts.append(f"{r['impl']} {r['gflops'] / 1e3:.1f} TFLOP/s")
-            else:
-                parts.append(f"{r['impl']} {r['gflops'] / 1e3:.1f} TFLOP/s = {ratio_text(r.get('vs_library'))}")
+            rate = f"{r['impl']} {number(r.get('gflops'), '.1f', 1e-3)} TFLOP/s"
+            parts.append(rate if r["library"] else f"{rate} = {ratio_text(r.get('vs_library'))}")
         lines.append("GEMM n=4096 (vs cuBLAS with the same TF32 setting): " + "; ".join(parts))
     else:
         lines.append("GEMM n=4096: not measured")
@@ -77,23 +80,27 @@ def headline(results):
     # Memory-bound: nib's rows that move at least 4x the L2, against the copy.
     copy = next((r for r in rows if r["impl"] == "cudaMemcpy"), None)
     l2 = device.get("l2_bytes") or 0
-    big = [r for r in rows if r["group"] == "memory" and not r["library"] and r["bytes"] >= 4 * l2 and l2 > 0]
+    big = [r for r in rows if r["group"] == "memory" and not r["library"] and (r.get("bytes") or 0) >= 4 * l2 > 0]
     out["memory"] = {
         "copy_gbps": copy["gbps"] if copy else None,
         "peak_gbps": device.get("peak_gbps"),
         "rows": {
             f"{r['model']} {r['layer']} {r['pass']}".strip(): {
                 "gbps": r["gbps"],
-                "of_copy": r["gbps"] / copy["gbps"] if copy else None,
+                "of_copy": r["gbps"] / copy["gbps"] if copy and copy.get("gbps") else None,
             }
             for r in big
         },
     }
     if copy:
-        parts = [f"{name} {v['gbps']:.0f} GB/s ({100 * v['of_copy']:.0f}%)" for name, v in out["memory"]["rows"].items()]
+        parts = [
+            f"{name} {number(v['gbps'], '.0f')} GB/s ({number(v['of_copy'], '.0f', 100)}%)"
+            for name, v in out["memory"]["rows"].items()
+        ]
         lines.append(
-            f"memory-bound, of the device copy's {copy['gbps']:.0f} GB/s "
-            f"(peak {device.get('peak_gbps', 0):.0f}): " + ("; ".join(parts) if parts else "no row moved 4x the L2")
+            f"memory-bound, as a share of the device copy's {number(copy.get('gbps'), '.0f')} GB/s "
+            f"(theoretical peak {number(device.get('peak_gbps'), '.0f')} GB/s): "
+            + ("; ".join(parts) if parts else "no nib row moved 4x the L2")
         )
     else:
         lines.append("memory-bound: not measured")
