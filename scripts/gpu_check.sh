@@ -184,8 +184,14 @@ if [[ -z $nvcc ]]; then
     exit 77
   fi
 fi
+# The toolkit's root, as nvcc itself reports it (_HERE_ is its bin folder):
+# the nvcc on the PATH may be a wrapper script elsewhere.
 cuda_root=""
-[[ -n $nvcc ]] && cuda_root=$(dirname "$(dirname "$(readlink -f "$nvcc")")")
+if [[ -n $nvcc ]]; then
+  here=$("$nvcc" --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ _HERE_=//p' | head -n1)
+  [[ -n $here ]] || here=$(dirname "$(readlink -f "$nvcc")")
+  cuda_root=$(dirname "$here")
+fi
 toolkit_includes=("$cuda_root/include" "$cuda_root/targets/x86_64-linux/include")
 
 # cuDNN: $CUDNN_ROOT, else the toolkit or the system (CMake finds those by
