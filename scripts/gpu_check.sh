@@ -83,6 +83,8 @@ if ((configure_only && !rehearse)); then
   exit 2
 fi
 mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 1
+# This run's files only (OUT_DIR holds at most 8; an earlier run's would add up).
+rm -f "$out"/{summary.md,summary.json,build.log,tests.log,sanitize.log,run.log}
 
 carry=$(realpath -m "${NIB_CARRY:-.gpu-carry}")
 build=$(realpath -m "${NIB_GPUCHECK_BUILD:-build-gpucheck}")
@@ -782,10 +784,9 @@ cut_log() { # FILE LINES: a section with the file's last LINES lines
 } >"$out/run.log"
 find "$out" -maxdepth 1 -type f -empty -delete
 
+echo "gpu_check: wrote $(find "$out" -maxdepth 1 -type f | wc -l) files into $out; the summary:"
 echo
 cat "$out/summary.md"
-echo
-echo "gpu_check: wrote $(find "$out" -maxdepth 1 -type f | wc -l) files into $out"
 
 failed=0
 for s in "${order[@]}"; do
