@@ -43,7 +43,7 @@
 # (default nproc).
 #
 # Time (docs/kernels.md, "Time budget"): measured on this project's 2 shared
-# cores (load 8-15), configure took 27 s and the build 1444 s wall for 496
+# cores (load 8-15), configure took 19-27 s and the build 1182-1444 s wall for 496
 # CPU-seconds; on the GPU machine's 16 cores that is about 10-15 s and 40-60 s
 # (31 s of work per core; the longest single compile is ~8 CPU-seconds),
 # leaving ~7 of the 8.5 minutes for steps a-f. --configure-only: ~1 minute.
