@@ -75,6 +75,7 @@ bool needs_graph(const std::vector<Tensor>& inputs) {
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward) {
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->output_shape = output.shape();
   node->edges.reserve(inputs.size());
   for (const Tensor& input : inputs) node->edges.push_back(edge_to(input));
   node->backward = std::move(backward);

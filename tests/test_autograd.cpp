@@ -1,4 +1,5 @@
 // The autograd engine: graph recording, accumulation, NoGrad, frozen inputs.
+#include "tensor/graph_dot.h"
 #include "tests/helpers.h"
 
 using namespace nib;
@@ -142,4 +143,27 @@ TEST_CASE("gradient check: a 10% error in gradients of size 0.02 is caught, elem
   CHECK(gradient_mismatch(wrong[0].analytic, wrong[0].numeric, tol).worst > 1.0);
   // A tolerance relative to the largest gradient (at least 1) would have let it through.
   CHECK(nib::testing::relative_error(wrong[0].analytic, wrong[0].numeric) < 2e-2);
+}
+
+// ---- Graph dumps (tensor/graph_dot.h) ------------------------------------------
+
+TEST_CASE("to_dot draws every op once with its output shape, and names the leaves it is told") {
+  Tensor w = random_tensor({3, 2}, 1).set_requires_grad(true);
+  Tensor x = random_tensor({4, 3}, 2);  // no gradient: not drawn
+  Tensor h = ops::matmul(x, w);
+  Tensor y = ops::sum(h * h);  // h feeds one op twice
+  const std::string dot = autograd::to_dot(y, {{w.impl(), "layer.weight"}});
+  CHECK(dot.rfind("digraph autograd {", 0) == 0);
+  CHECK(dot.find("label=\"matmul\\n[4, 2]\"") != std::string::npos);
+  CHECK(dot.find("layer.weight\\n[3, 2]") != std::string::npos);
+  // matmul, mul and sum: three boxes; one leaf ellipse; two arrows from matmul into mul.
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = dot.find(what); at != std::string::npos; at = dot.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("shape=box") == 3);
+  CHECK(count("shape=ellipse") == 1);
+  CHECK(count("n2 -> n1") == 2);
+  CHECK(autograd::to_dot(x) == "digraph autograd {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n}\n");
 }
