@@ -431,12 +431,16 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
         DeviceBuffer<float> dlogits(logits), dloss(r), dprobs(n), dgrad_loss(grad_loss), dgx(n);
         DeviceBuffer<int32_t> dlabels(labels);
         custom::cross_entropy_forward(rows, cols, dlogits.get(), dlabels.get(), smoothing, dloss.get(), dprobs.get());
-        NIB_CHECK_CLOSE(dloss.to_host(), loss, 1e-5);
-        NIB_CHECK_CLOSE(dprobs.to_host(), probs, 1e-5);
+        // log p = (x - max) - log_sum rounds at the scale of log p. On the
+        // CPU harness: probabilities within 2.4e-7, gradients 1.5e-8; via a
+        // rounded log_z = max + log_sum (the old kernel) 1.9e-6 and 5.4e-7.
+        // The GPU's expf and logf may add a few ulps: hence 1e-6 and 5e-7.
+        NIB_CHECK_CLOSE(dloss.to_host(), loss, 1e-6);
+        NIB_CHECK_CLOSE(dprobs.to_host(), probs, 1e-6);
         for (float l : dloss.to_host()) CHECK(std::isfinite(l));
         custom::cross_entropy_backward(rows, cols, dprobs.get(), dlabels.get(), smoothing, dgrad_loss.get(),
                                        dgx.get());
-        NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
+        NIB_CHECK_CLOSE(dgx.to_host(), gx, 5e-7);
       }
     }
   }
