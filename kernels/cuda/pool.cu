@@ -54,7 +54,9 @@ __device__ inline float avg_divisor(const PoolGeometry& g, int64_t p, int64_t q,
 
 // One thread per output. Ties go to the first position in row-major order,
 // and padding never wins; a window entirely in the padding gives -inf and
-// argmax -1.
+// argmax -1. A NaN always wins, and a later NaN replaces an earlier one (the
+// last NaN in row-major order), as in the reference and in PyTorch: NaNs
+// propagate instead of vanishing behind a max.
 __global__ void max_pool_forward_kernel(PoolGeometry g, const float* x, float* y, int32_t* argmax) {
   const int64_t n = g.planes * g.P * g.Q;
   for (int64_t k = grid_start(); k < n; k += grid_stride()) {
@@ -66,7 +68,7 @@ __global__ void max_pool_forward_kernel(PoolGeometry g, const float* x, float* y
     for (int64_t h = max(h0, int64_t{0}); h < min(h0 + g.kh, g.H); ++h) {
       for (int64_t w = max(w0, int64_t{0}); w < min(w0 + g.kw, g.W); ++w) {
         float v = in[h * g.W + w];
-        if (best_index < 0 || v > best) {
+        if (best_index < 0 || v > best || isnan(v)) {
           best = v;
           best_index = h * g.W + w;
         }

@@ -3,9 +3,10 @@
 // Max pooling. cuDNN computes the maxima; nib's backward interface works
 // from the winner's index (argmax), which cuDNN does not return, so a small
 // kernel finds it afterwards (the first position in the window equal to the
-// maximum, as the reference picks it) and the backward is a scatter from
-// argmax (pool_argmax.cu). cuDNN's own backward would need x and y, which
-// MaxPoolBackwardFn does not pass.
+// maximum, or the last NaN, as the reference picks it) and the backward is a
+// scatter from argmax (pool_argmax.cu). cuDNN's own backward would need x and
+// y, which MaxPoolBackwardFn does not pass. NaNs propagate
+// (CUDNN_PROPAGATE_NAN): a window holding one gives NaN, as in PyTorch.
 //
 // Padding. cuDNN pads symmetrically. Asymmetric padding (TensorFlow 'SAME')
 // is made symmetric by an explicit copy into a bigger buffer filled with
@@ -61,7 +62,8 @@ struct CudnnPool {
         x_desc(N, C, Hp, Wp),
         y_desc(N, C, P, Q) {
     NIB_CUDNN_CHECK(cudnnSetPooling2dDescriptor(
-        pool, mode, CUDNN_NOT_PROPAGATE_NAN, to_int(s.kernel_h, op), to_int(s.kernel_w, op),
+        // A NaN in a window wins the max, as in the reference and PyTorch.
+        pool, mode, CUDNN_PROPAGATE_NAN, to_int(s.kernel_h, op), to_int(s.kernel_w, op),
         to_int(std::min(s.pad_top, s.pad_bottom), op), to_int(std::min(s.pad_left, s.pad_right), op),
         to_int(s.stride_h, op), to_int(s.stride_w, op)));
     int n = 0, c = 0, p = 0, q = 0;

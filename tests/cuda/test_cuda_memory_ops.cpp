@@ -284,6 +284,27 @@ TEST_CASE("custom max pooling matches the reference, winners included") {
   }
 }
 
+TEST_CASE("custom max pooling lets a NaN win as the reference does: the last NaN of the window") {
+  for (const Pool2dShape& s : pool_shapes()) {
+    const std::string shape = nib::testing::pool_shape_text(s);
+    CAPTURE(shape);
+    const size_t nx = static_cast<size_t>(s.N * s.C * s.H * s.W), ny = static_cast<size_t>(s.N * s.C * s.P() * s.Q());
+    std::vector<float> x = nib::testing::with_nan_pairs(random_vector(nx, 14)), y(ny), gy = random_vector(ny, 15),
+                       gx(nx);
+    std::vector<int32_t> argmax(ny);
+    reference::max_pool_forward(s, x.data(), y.data(), argmax.data());
+    reference::max_pool_backward(s, gy.data(), argmax.data(), gx.data());
+
+    DeviceBuffer<float> dx(x), dy(ny), dgy(gy), dgx(nx);
+    DeviceBuffer<int32_t> dargmax(std::vector<int32_t>(ny, -2));
+    custom::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
+    CHECK(nib::testing::same_or_both_nan(dy.to_host(), y));
+    CHECK(dargmax.to_host() == argmax);  // the gradient goes to the NaN the reference picked
+    custom::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
+    NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
+  }
+}
+
 TEST_CASE("custom average pooling matches the reference with and without counting the padding") {
   for (const Pool2dShape& s : pool_shapes()) {
     for (bool include_pad : {true, false}) {
