@@ -16,7 +16,8 @@
 // the first that succeeds, fits in kMaxWorkspace and respects TF32: unless
 // kernels::allow_tf32(), tensor-op algorithms are skipped and the math type
 // is CUDNN_FMA_MATH (CUDNN_DEFAULT_MATH would let cuDNN use TF32 on Ampere
-// and later). Workspace comes from the caching allocator (cuda::Workspace).
+// and later); with it, only the default and tensor-op math types are taken,
+// never CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION (FP32 data converted to FP16). Workspace comes from the caching allocator (cuda::Workspace).
 // Nothing is cached between calls: descriptors and heuristics cost
 // microseconds next to the layers that matter.
 #include <algorithm>
@@ -104,8 +105,11 @@ bool pick(const std::vector<Perf>& ranked, int count, cudnnConvolutionDescriptor
   for (int i = 0; i < count; ++i) {
     const Perf& p = ranked[i];
     if (p.status != CUDNN_STATUS_SUCCESS || p.memory > kMaxWorkspace) continue;
-    const bool tensor_ops = p.mathType == CUDNN_TENSOR_OP_MATH || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    if (tensor_ops && !tf32) continue;
+    // Never CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, TF32 or not: it lets cuDNN
+    // convert the FP32 data to FP16 (3 fewer mantissa bits than TF32, and
+    // FP16's range). Tensor ops (TF32 on FP32 data) only when allowed.
+    if (p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+    if (p.mathType == CUDNN_TENSOR_OP_MATH && !tf32) continue;
     NIB_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, tf32 ? p.mathType : CUDNN_FMA_MATH));
     chosen = p;
     return true;
