@@ -7,7 +7,11 @@
 //     over memory, where a separate bias add would read and write y twice;
 //   - bias_backward gives each channel a block that reduces its N*HW values
 //     in parallel (a thread per channel would leave most of the GPU idle
-//     with 64 channels), accumulating in double like the reference.
+//     with 64 channels), accumulating in double like the reference;
+//   - bias_activation indexes in 32 bits below 2^31 elements
+//     (with_index_type, launch.cuh): its channel (i / inner) % channels
+//     costs two 32-bit divisions instead of two emulated 64-bit ones
+//     (expected to matter in this memory-bound kernel; not yet measured).
 // Speed: to be measured in bench/.
 #include "kernels/activation.h"
 #include "kernels/cuda/launch.cuh"
@@ -46,11 +50,16 @@ __global__ void backward_kernel(int64_t n, const float* y, const float* gy, floa
   for (int64_t i = grid_start(); i < n; i += grid_stride()) gx[i] = gy[i] * derivative_from_output<A>(y[i]);
 }
 
-// y viewed as [outer, channels, inner]; element i belongs to channel (i / inner) % channels.
-template <Activation A>
-__global__ void bias_activation_kernel(int64_t n, int64_t channels, int64_t inner, const float* bias, float* y) {
-  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
-    float b = bias ? bias[(i / inner) % channels] : 0.0f;
+// y viewed as [outer, channels, inner]; element i belongs to channel (i / inner) % channels,
+// computed in the kernel's index type (32 bits below 2^31 elements, see with_index_type).
+template <Activation A, class Index>
+__global__ void bias_activation_kernel(Index n, Index channels, Index inner, const float* bias, float* y) {
+  for (Index i = grid_start<Index>(); i < n; i += grid_stride<Index>()) {
+    float b = 0.0f;
+    if (bias) {
+      const Index row = i / inner;
+      b = bias[row - (row / channels) * channels];
+    }
     y[i] = forward<A>(y[i] + b);
   }
 }
@@ -101,8 +110,12 @@ void bias_activation(Activation act, int64_t outer, int64_t channels, int64_t in
   int64_t n = outer * channels * inner;
   if (n <= 0) return;
   if (act == Activation::Identity && bias == nullptr) return;  // nothing to do
+  const unsigned grid = grid_for(n);
   dispatch(act, [&]<Activation A>() {
-    cuda_detail::launch(bias_activation_kernel<A>, grid_for(n), kThreads, n, channels, inner, bias, y);
+    with_index_type(fits_int32(n, grid, kThreads), [&]<class Index>() {
+      cuda_detail::launch(bias_activation_kernel<A, Index>, grid, kThreads, static_cast<Index>(n),
+                          static_cast<Index>(channels), static_cast<Index>(inner), bias, y);
+    });
   });
 }
 

@@ -109,14 +109,16 @@ __global__ void cross_entropy_forward_kernel(int64_t rows, int64_t cols, const f
   }
 }
 
-// gx = (probs - target) * grad_loss[0] / rows, one thread per element.
-__global__ void cross_entropy_backward_kernel(int64_t rows, int64_t cols, const float* probs, const int32_t* labels,
+// gx = (probs - target) * grad_loss[0] / rows, one thread per element, in
+// 32-bit indices below 2^31 elements (with_index_type, launch.cuh).
+template <class Index>
+__global__ void cross_entropy_backward_kernel(Index rows, Index cols, const float* probs, const int32_t* labels,
                                               float smoothing, const float* grad_loss, float* gx) {
-  const int64_t n = rows * cols;
+  const Index n = rows * cols;
   const float scale = grad_loss[0] / static_cast<float>(rows);
   const float off_target = smoothing / static_cast<float>(cols);
-  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
-    int64_t r = i / cols, c = i % cols;
+  for (Index i = grid_start<Index>(); i < n; i += grid_stride<Index>()) {
+    const Index r = i / cols, c = i - r * cols;
     float target = off_target + (c == labels[r] ? 1.0f - smoothing : 0.0f);
     gx[i] = (probs[i] - target) * scale;
   }
@@ -144,7 +146,11 @@ void cross_entropy_backward(int64_t rows, int64_t cols, const float* probs, cons
                             const float* grad_loss, float* gx) {
   const int64_t n = rows * cols;
   if (n <= 0) return;
-  cuda_detail::launch(cross_entropy_backward_kernel, grid_for(n), kThreads, rows, cols, probs, labels, smoothing, grad_loss, gx);
+  const unsigned grid = grid_for(n);
+  with_index_type(fits_int32(n, grid, kThreads), [&]<class Index>() {
+    cuda_detail::launch(cross_entropy_backward_kernel<Index>, grid, kThreads, static_cast<Index>(rows),
+                        static_cast<Index>(cols), probs, labels, smoothing, grad_loss, gx);
+  });
 }
 
 }  // namespace nib::kernels::custom

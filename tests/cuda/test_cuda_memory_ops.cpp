@@ -133,7 +133,10 @@ TEST_CASE("custom binary ops and sum_to match the reference with and without bro
   };
   std::vector<Case> cases = {{{1}, {1}},          {{7}, {7}},         {{1000003}, {1000003}}, {{7, 33}, {33}},
                              {{7, 1}, {1, 33}},   {{4096, 3}, {3}},   {{3}, {4096, 3}},       {{2, 3, 5, 7}, {3, 1, 1}},
-                             {{1, 1, 33}, {5, 7, 1}}, {{20000, 1}, {20000, 3}}};
+                             {{1, 1, 33}, {5, 7, 1}}, {{20000, 1}, {20000, 3}},
+                             // sum_to over two broadcast dimensions that do not merge (a kept one
+                             // between them), with one block per output: walked with carries.
+                             {{1, 5, 1}, {40, 5, 30}}};
   for (const Case& c : cases) {
     BroadcastShape s = broadcast(c.a, c.b);
     const int64_t n = s.numel(), na = product(c.a), nb = product(c.b);
