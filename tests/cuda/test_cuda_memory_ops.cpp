@@ -208,8 +208,10 @@ TEST_CASE("custom activations, their backward, bias_activation and bias_backward
   struct Layout {
     int64_t outer, channels, inner;
   };
+  // inner == 1 (a linear layer's bias) has its own bias_backward kernel:
+  // fewer columns than a block takes, a partial last block of columns, many blocks.
   for (Layout l : {Layout{1, 1, 1}, Layout{2, 3, 5}, Layout{1, 7, 1}, Layout{33, 64, 49}, Layout{128, 10, 1},
-                   Layout{2, 3, 100000}}) {
+                   Layout{1000, 70, 1}, Layout{3, 4100, 1}, Layout{2, 3, 100000}}) {
     CAPTURE(l.outer);
     CAPTURE(l.channels);
     CAPTURE(l.inner);
@@ -349,9 +351,11 @@ TEST_CASE("custom global average pooling matches the reference") {
 
 TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matches the reference") {
   const float eps = 1e-5f, momentum = 0.1f;
+  // The last two are split into several blocks per channel, whose ranges
+  // cross from one sample's plane into the next.
   for (BatchNormShape s : {BatchNormShape{1, 1, 2}, BatchNormShape{1, 3, 7}, BatchNormShape{2, 1, 1},
                            BatchNormShape{2, 16, 49}, BatchNormShape{8, 3, 1}, BatchNormShape{64, 33, 1},
-                           BatchNormShape{3, 5, 5000}}) {
+                           BatchNormShape{3, 5, 5000}, BatchNormShape{256, 3, 10}}) {
     CAPTURE(s.N);
     CAPTURE(s.C);
     CAPTURE(s.HW);
