@@ -81,6 +81,22 @@ void with_index_type(bool use_int32, Launch&& launch) {
     launch.template operator()<int64_t>();
 }
 
+// Records a bad input item in a DeviceErrorReport's slot (tensor/cuda/context.h):
+// of all the items recorded before the host looks, the lowest position wins,
+// whatever order the threads run in. position < 2^32.
+__device__ inline void record_device_error(nib::cuda::DeviceErrorReport::Slot* slot, int64_t position, int32_t value,
+                                           int64_t bound) {
+  const unsigned long long packed =
+      (static_cast<unsigned long long>(position) << 32) | static_cast<unsigned long long>(static_cast<uint32_t>(value));
+  atomicMin(&slot->position_and_value, packed);
+  // The bound goes with the record that holds the slot. Whether this thread's
+  // does is read back (volatile: from memory, not a cache), not taken from
+  // atomicMin's return value: CUDA's returns the old value, HIP-CPU's (the
+  // CPU harness) the new minimum. Every thread of a call that gets here
+  // writes the same bound, and calls run one after another on the stream.
+  if (*reinterpret_cast<volatile unsigned long long*>(&slot->position_and_value) == packed) slot->bound = bound;
+}
+
 struct SumOp {
   template <class T>
   __device__ T operator()(T a, T b) const { return a + b; }

@@ -7,6 +7,7 @@
 // fewer than a warp (7), just over a warp (33), and one and a half times what
 // a capped grid covers in one stride (grid_for: 32 blocks of 256 threads per
 // SM, 1.6 million on an H100 or H200), odd so that no power of two divides it.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 #include "kernels/pool.h"
 #include "kernels/reduce.h"
 #include "kernels/softmax.h"
+#include "ops/ops.h"
 #include "tensor/cuda/allocator.h"
 #include "tests/cuda/cuda_helpers.h"
 
@@ -472,6 +474,35 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
       }
     }
   }
+}
+
+TEST_CASE("custom cross-entropy checks the labels on the GPU; the error comes at the next wait for it") {
+  const int64_t rows = 5, cols = 10;
+  std::vector<float> logits = random_vector(static_cast<size_t>(rows * cols), 29);
+  DeviceBuffer<float> dlogits(logits), dloss(static_cast<size_t>(rows)), dprobs(static_cast<size_t>(rows * cols));
+  // Two bad labels: the one at the lowest position is reported, whatever order the GPU ran the rows in.
+  DeviceBuffer<int32_t> bad(std::vector<int32_t>{0, 12, 3, -1, 9}), good(std::vector<int32_t>{0, 1, 3, 2, 9});
+
+  CHECK_NOTHROW(custom::cross_entropy_forward(rows, cols, dlogits.get(), bad.get(), 0.0f, dloss.get(), dprobs.get()));
+  CHECK_THROWS_WITH_AS(cuda::synchronize(), doctest::Contains("label 12 at position 1 is outside [0, 10)"), Error);
+  const std::vector<float> loss = dloss.to_host();  // the error was taken: this wait raises nothing
+  CHECK(std::isnan(loss[1]));  // a bad label's row has no loss...
+  CHECK(std::isnan(loss[3]));
+  CHECK(std::isfinite(loss[0]));  // ...and the others are unaffected
+  CHECK(std::isfinite(loss[4]));
+
+  custom::cross_entropy_forward(rows, cols, dlogits.get(), good.get(), 0.0f, dloss.get(), dprobs.get());
+  CHECK_NOTHROW(cuda::synchronize());  // the report was cleared
+}
+
+TEST_CASE("cross_entropy on CUDA raises the CPU's message for a bad label at loss.item(), without copying labels") {
+  Tensor logits = Tensor::from_vector(random_vector(12, 30), {3, 4}, kCUDA);
+  Tensor labels = Tensor::empty({3}, kCPU, DType::I32);
+  const int32_t values[] = {0, 4, 1};
+  std::copy(values, values + 3, labels.data_as<int32_t>());
+  Tensor loss;
+  CHECK_NOTHROW(loss = ops::cross_entropy(logits, labels.to(kCUDA)));
+  CHECK_THROWS_WITH_AS(loss.item(), doctest::Contains("label 4 at position 1 is outside [0, 4)"), Error);
 }
 
 // ---- Dropout -------------------------------------------------------------------
