@@ -152,6 +152,23 @@ inline std::vector<kernels::Pool2dShape> pool_shapes() {
           pool_shape(2, 3, 13, 10, 3, 2, 1, 0, 0, 1), pool_shape(8, 64, 32, 32, 3, 2, 1, 1, 1, 1)};
 }
 
+// x with NaNs in pairs of neighbours (positions i % 13 == 2 and 3): some
+// pooling windows hold two NaNs (which one wins then matters), one, or none.
+inline std::vector<float> with_nan_pairs(std::vector<float> x) {
+  for (size_t i = 0; i < x.size(); ++i)
+    if (i % 13 == 2 || i % 13 == 3) x[i] = NAN;
+  return x;
+}
+
+// a == b element by element, where a NaN equals a NaN (for exact results
+// such as maxima, which may be NaN).
+inline bool same_or_both_nan(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
+}
+
 // check_gradients (tests/helpers.h) with f running on the GPU.
 //
 // `inputs` are CPU tensors, the master copies; f only ever sees CUDA copies
