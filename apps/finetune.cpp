@@ -7,32 +7,23 @@
 //                --data ../shared/data/hand_written_digits --channels 1 --image-size 96 --val-split 0.2
 //                --head gap,dense128,dropout0.5 --freeze base --cache-features --epochs 5
 //
-// Two stages, as the Keras transfer-learning guide does them:
-//   1. epochs 1..E: base frozen, only the head trains (at --lr). With
-//      --cache-features the base runs once over the data and the head trains
-//      on the stored features (train/feature_cache.h).
-//   2. epochs E+1..N (with --unfreeze last:K --unfreeze-after E): the last K
-//      blocks of the base train too, in a second parameter group at --base-lr,
-//      through the whole network.
-#include <chrono>
+// The two stages (head on a frozen base, then the last blocks unfrozen) are
+// train/finetune.h; this file reads the options, loads data and model, and
+// reports.
 #include <cstdio>
 #include <cstdlib>
 
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "apps/run_settings.h"
-#include "datasets/loader.h"
-#include "datasets/split.h"
 #include "kernels/registry.h"
 #include "layers/state_dict.h"
 #include "models/head.h"
 #include "models/transfer.h"
-#include "optim/optim.h"
 #include "tensor/random.h"
-#include "train/feature_cache.h"
+#include "train/finetune.h"
 #include "train/report.h"
 #include "train/run_dir.h"
-#include "train/trainer.h"
 #include "train/training_data.h"
 #include "util/files.h"
 
@@ -76,12 +67,11 @@ run
   --stop-after N       stop after N epochs in this process, as if interrupted
 )";
 
-// Trainable parameters only: frozen ones get no optimizer state.
-std::vector<Tensor> trainable(const Module& module) {
-  std::vector<Tensor> out;
+int64_t count_trainable(const Module& module) {
+  int64_t n = 0;
   for (const Tensor& p : module.parameters())
-    if (p.requires_grad()) out.push_back(p);
-  return out;
+    if (p.requires_grad()) n += p.numel();
+  return n;
 }
 
 int64_t parse_unfreeze(const std::string& spec) {
@@ -117,31 +107,30 @@ int finetune(int argc, char** argv) {
   std::string preprocess = settings.text("preprocess", "");
   std::string weights = settings.text("weights", "");
 
-  std::string freeze = settings.text("freeze", "base");
-  int64_t unfreeze_k = parse_unfreeze(settings.text("unfreeze", ""));
-  bool cache = settings.flag("cache-features");
-
+  train::FinetuneOptions plan;
+  plan.freeze = settings.text("freeze", "base");
+  plan.unfreeze_last = parse_unfreeze(settings.text("unfreeze", ""));
+  plan.cache_features = settings.flag("cache-features");
+  plan.config = options.config;
   const bool after_given = args.has("unfreeze-after");
-  int64_t unfreeze_after = settings.integer(
-      "unfreeze-after", std::to_string(unfreeze_k > 0 ? config.epochs / 2 : config.epochs));
-  const double lr = options.lr;
-  double base_lr = settings.number("base-lr", str(lr / 10));
+  plan.unfreeze_after = settings.integer(
+      "unfreeze-after", std::to_string(plan.unfreeze_last > 0 ? config.epochs / 2 : config.epochs));
+  plan.lr = options.lr;
+  plan.base_lr = settings.number("base-lr", str(options.lr / 10));
+  plan.optimizer = options.optimizer;
+  plan.schedule = options.schedule;
+  plan.momentum = options.momentum;
+  plan.weight_decay = options.weight_decay;
   configure_runtime(args);
   args.finish();
 
   NIB_CHECK(!weights.empty(), "--weights is required: the pretrained base, a .safetensors or .pth file, or imagenet");
-  NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
-  NIB_CHECK(unfreeze_k > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
-  NIB_CHECK(unfreeze_k == 0 || freeze == "base", "--unfreeze needs a frozen base (--freeze base)");
-  NIB_CHECK(unfreeze_k == 0 || (unfreeze_after >= 1 && unfreeze_after < config.epochs), "--unfreeze-after ",
-            unfreeze_after, " leaves no epoch for the frozen or the unfrozen stage (--epochs ", config.epochs, ")");
+  NIB_CHECK(plan.unfreeze_last > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
   NIB_CHECK(model_config.arch == "mobilenet_v2" || model_config.arch == "vgg16" || model_config.arch == "resnet18",
             "--model: no pretrained base called '", model_config.arch, "' (mobilenet_v2, vgg16 or resnet18)");
   models::parse_head(model_config.head);  // a typo is reported before minutes of data loading
-  data::AugmentConfig augment = data::AugmentConfig::parse(options.augment);
-  NIB_CHECK(!cache || freeze == "base", "--cache-features needs a frozen base (--freeze base)");
-  NIB_CHECK(!cache || options.augment == "none",
-            "--cache-features stores each image's features once, so it cannot be combined with --augment");
+  plan.augment = data::AugmentConfig::parse(options.augment);
+  plan.validate();
   require_device(config.device);
 
   // ---- Data and model -----------------------------------------------------------
@@ -153,15 +142,13 @@ int finetune(int argc, char** argv) {
   model_config.classes = data.train.num_classes();
   manual_seed(config.seed);
   std::shared_ptr<models::Transfer> model = models::load_transfer(model_config, weights, preprocess);
-  if (freeze == "base") model->base->freeze();
+  train::freeze_for_stage_one(*model, plan);
   model->to(config.device);
   std::printf("model   %s on %s (padding %s, preprocess %s), head %s -> %lld classes\n", model_config.arch.c_str(),
               weights.c_str(), model_config.padding.c_str(), models::preprocess_name(model_config.preprocess),
               model_config.head.c_str(), static_cast<long long>(model_config.classes));
-  int64_t trainable_count = 0;
-  for (const Tensor& p : trainable(*model)) trainable_count += p.numel();
   std::printf("params  %lld, of which %lld trainable\n", static_cast<long long>(model->parameter_count()),
-              static_cast<long long>(trainable_count));
+              static_cast<long long>(count_trainable(*model)));
   std::printf("device  %s, kernels: %s\n", config.device.name().c_str(), kernels::describe().c_str());
 
   train::RunInfo info;
@@ -179,88 +166,7 @@ int finetune(int argc, char** argv) {
   train::save_run_info(dir, info);
   std::printf("run     %s\n\n", dir.c_str());
 
-  // Each stage has its own checkpoint: the two train different parameters
-  // (stage 1 with cached features trains the head alone) with different
-  // optimizer groups. --resume continues the stage that was running.
-  const std::string head_checkpoint = dir + "/checkpoint.safetensors";
-  const std::string unfrozen_checkpoint = dir + "/checkpoint-unfrozen.safetensors";
-  const bool resume = !resume_dir.empty();
-
-  // ---- Stage 1: the head on a frozen base (or everything with --freeze none) ---------
-  std::unique_ptr<optim::Optimizer> optimizer =
-      optim::make_optimizer(options.optimizer, trainable(*model), static_cast<float>(lr),
-                            static_cast<float>(options.momentum), static_cast<float>(options.weight_decay));
-  train::History history;
-  int64_t epochs_left = config.stop_after;  // --stop-after: epochs still to train in this process (0 = no limit)
-  auto run_stage = [&](Module& trained, const data::Dataset& train_set, const data::Dataset& val_set,
-                       int64_t epochs, const std::string& checkpoint) {
-    data::LoaderOptions loader_options;
-    loader_options.batch_size = config.batch_size;
-    loader_options.seed = config.seed + history.epochs.size();  // a different order per stage
-    loader_options.augment = augment;
-    data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
-    auto schedule = optim::parse_schedule(options.schedule, static_cast<float>(lr), epochs * loader.batches_per_epoch(),
-                                          loader.batches_per_epoch());
-    train::TrainConfig stage_config = config;
-    stage_config.epochs = epochs;
-    stage_config.seed = config.seed + history.epochs.size();  // fresh dropout masks in stage 2
-    stage_config.checkpoint_path = checkpoint;
-    stage_config.stop_after = epochs_left;
-    const size_t before = history.epochs.size();
-    train::History stage = train::fit({trained, *optimizer, *schedule, loader, val_set}, stage_config, resume,
-                                      [&](const train::History& h) {
-                                        if (epochs_left > 0) --epochs_left;
-                                        train::History all = history;
-                                        for (auto e : h.epochs) {
-                                          e.epoch += static_cast<int64_t>(before);
-                                          all.epochs.push_back(e);
-                                        }
-                                        train::write_history(dir, all);
-                                      });
-    for (auto e : stage.epochs) {
-      e.epoch += static_cast<int64_t>(before);
-      history.epochs.push_back(e);
-    }
-    history.interrupted = stage.interrupted;
-  };
-
-  // A run resumed in stage 2 has finished stage 1: its checkpoint holds the
-  // whole model, so stage 1 (and the feature cache) is skipped.
-  const bool in_stage_two = resume && unfreeze_k > 0 && file_exists(unfrozen_checkpoint);
-  if (in_stage_two) {
-    history = train::read_checkpoint_history(head_checkpoint);
-  } else if (cache) {
-    auto started = std::chrono::steady_clock::now();
-    data::Dataset train_features = train::cache_features(*model, data.train, config.device, 100, config.quiet);
-    data::Dataset val_features = train::cache_features(*model, data.validation, config.device, 100, config.quiet);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("cached  features %s of %lld images in %.1fs (%.1f images/s)\n\n",
-                train_features.images.shape().str().c_str(),
-                static_cast<long long>(data.train.size() + data.validation.size()), seconds,
-                (data.train.size() + data.validation.size()) / seconds);
-    models::TransferHead head(model);
-    run_stage(head, train_features, val_features, unfreeze_after, head_checkpoint);
-  } else {
-    run_stage(*model, data.train, data.validation, unfreeze_after, head_checkpoint);
-  }
-
-  // ---- Stage 2: the last K blocks of the base join at --base-lr ----------------------
-  if (unfreeze_k > 0 && !history.interrupted && config.stop_after > 0 && epochs_left == 0) {
-    history.interrupted = true;  // --stop-after reached exactly at the end of stage 1
-    std::printf("Stopping after stage 1 as asked (--stop-after); continue with --resume\n");
-  }
-  if (unfreeze_k > 0 && !history.interrupted) {
-    std::vector<std::string> blocks = models::unfreeze_last_blocks(*model, model_config.arch, unfreeze_k);
-    std::vector<Tensor> base_params;
-    for (const std::string& name : blocks)
-      for (const Tensor& p : model->base->find(name)->parameters()) base_params.push_back(p);
-    optimizer->set_lr(0, static_cast<float>(lr));  // fit() keeps the groups' ratio: base-lr / lr
-    optimizer->add_param_group({base_params, static_cast<float>(base_lr), static_cast<float>(options.weight_decay)});
-    std::string joined;
-    for (const auto& b : blocks) joined += (joined.empty() ? "" : ", ") + b;
-    std::printf("\nunfreezing %s (lr %g)\n", joined.c_str(), base_lr);
-    run_stage(*model, data.train, data.validation, config.epochs - unfreeze_after, unfrozen_checkpoint);
-  }
+  train::History history = train::finetune(model, model_config.arch, data, plan, dir, !resume_dir.empty());
   if (history.epochs.empty()) return 130;
   model->eval();
   save_module(*model, dir + "/model.safetensors", {{"model", "transfer"}, {"base", model_config.arch}});

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "datasets/resize_images.h"
@@ -19,6 +20,9 @@
 #include "tensor/random.h"
 #include "tests/helpers.h"
 #include "train/feature_cache.h"
+#include "train/finetune.h"
+#include "tests/temp_dir.h"
+#include "util/files.h"
 
 using namespace nib;
 using nib::testing::error_of;
@@ -299,4 +303,109 @@ TEST_CASE("resize_images: 28x28 digits to 32x32, constant images stay constant")
   for (int i = 32 * 32; i < 2 * 32 * 32; ++i) brightest = std::max(brightest, v[i]);
   CHECK(brightest > 0.5f);
   CHECK(data::resize_images(resized, 32).images.data() == resized.images.data());  // already that size
+}
+
+// ---- The two-stage policy (train/finetune.h) ----------------------------------------
+
+namespace {
+
+data::Dataset tiny_set(int64_t n, uint64_t seed) {
+  data::Dataset set;
+  set.images = random_tensor({n, 3, 32, 32}, seed, 0.5f);
+  set.labels = Tensor::empty({n}, kCPU, DType::I32);
+  for (int64_t i = 0; i < n; ++i) set.labels.data_as<int32_t>()[i] = static_cast<int32_t>(i % 4);
+  set.class_names = data::numbered_classes(4);
+  return set;
+}
+
+// Copies of every parameter, to see which a run changed.
+std::map<std::string, Tensor> snapshot(const Module& model) {
+  std::map<std::string, Tensor> copies;
+  for (const auto& [name, p] : model.named_parameters()) copies[name] = p.clone();
+  return copies;
+}
+
+// Whether any parameter whose name starts with `prefix` differs between two snapshots.
+bool changed(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b,
+             const std::string& prefix) {
+  bool found = false;
+  for (const auto& [name, t] : a) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    found = true;
+    if (t.to_vector() != b.at(name).to_vector()) return true;
+  }
+  REQUIRE_MESSAGE(found, "no parameter starts with ", prefix);
+  return false;
+}
+
+train::FinetuneOptions two_stages() {
+  train::FinetuneOptions options;
+  options.unfreeze_last = 1;
+  options.unfreeze_after = 1;
+  options.config.epochs = 2;
+  options.config.batch_size = 4;
+  options.config.quiet = true;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("finetune: stage 1 trains the head alone, stage 2 the last K blocks too, each with its checkpoint") {
+  for (bool cache : {false, true}) {
+    CAPTURE(cache);
+    auto model = small_transfer("gap,dense8");
+    train::TrainingData data;
+    data.train = tiny_set(8, 1);
+    data.validation = tiny_set(4, 2);
+    nib::testing::TempDir dir;
+    train::FinetuneOptions options = two_stages();
+    options.cache_features = cache;
+
+    // Stage 1 alone (--stop-after 1): the base is untouched.
+    options.config.stop_after = 1;
+    auto before = snapshot(*model);
+    train::History history = train::finetune(model, "mobilenet_v2", data, options, dir.path(), false);
+    CHECK(history.interrupted);
+    REQUIRE(history.epochs.size() == 1);
+    auto after_one = snapshot(*model);
+    CHECK(changed(after_one, before, "head."));
+    CHECK_FALSE(changed(after_one, before, "base."));
+    CHECK(file_exists(dir.path() + "/checkpoint.safetensors"));
+
+    // Resumed: stage 2 trains features.18 and nothing earlier in the base.
+    options.config.stop_after = 0;
+    history = train::finetune(model, "mobilenet_v2", data, options, dir.path(), true);
+    CHECK_FALSE(history.interrupted);
+    REQUIRE(history.epochs.size() == 2);
+    CHECK(history.epochs[1].epoch == 2);
+    auto after_two = snapshot(*model);
+    CHECK(changed(after_two, after_one, "base.features.18."));
+    CHECK_FALSE(changed(after_two, before, "base.features.17."));
+    CHECK_FALSE(changed(after_two, before, "base.features.0."));
+    CHECK(file_exists(dir.path() + "/checkpoint-unfrozen.safetensors"));
+  }
+}
+
+TEST_CASE("finetune: options that do not go together are refused before any work") {
+  auto check = [](const std::function<void(train::FinetuneOptions&)>& change, const std::string& message) {
+    train::FinetuneOptions options = two_stages();
+    change(options);
+    CHECK(error_of([&] { options.validate(); }).find(message) != std::string::npos);
+  };
+  check([](auto& o) { o.freeze = "head"; }, "--freeze expects base or none");
+  check([](auto& o) { o.freeze = "none"; }, "--unfreeze needs a frozen base");
+  check([](auto& o) { o.unfreeze_after = 2; }, "leaves no epoch for the frozen or the unfrozen stage");
+  check(
+      [](auto& o) {
+        o.unfreeze_last = 0;
+        o.freeze = "none";
+        o.cache_features = true;
+      },
+      "--cache-features needs a frozen base");
+  check(
+      [](auto& o) {
+        o.cache_features = true;
+        o.augment = data::AugmentConfig::parse("digits");
+      },
+      "cannot be combined with --augment");
 }
