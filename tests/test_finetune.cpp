@@ -124,7 +124,8 @@ TEST_CASE("transfer: a frozen base gets no gradients and no optimizer state") {
   Tensor loss = ops::cross_entropy((*model)(x), labels);
   optimizer->zero_grad();
   loss.backward();
-  for (const auto& [name, p] : named) {
+  for (const auto& [binding_name, p] : named) {
+    const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in CAPTURE
     CAPTURE(name);
     CHECK(p.grad().defined() == (head_names.count(name) > 0));
   }
@@ -152,8 +153,9 @@ TEST_CASE("transfer: BatchNorm of a frozen base stays in eval mode under train()
   model->base->freeze();
   model->train();
   int64_t batchnorms = 0;
-  for (auto& [name, m] : model->base->named_modules())
+  for (auto& [binding_name, m] : model->base->named_modules())
     if (dynamic_cast<BatchNorm2d*>(m)) {
+      const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in CAPTURE
       ++batchnorms;
       CAPTURE(name);
       CHECK(!m->is_training());
@@ -179,8 +181,9 @@ TEST_CASE("transfer: BatchNorm of a frozen base stays in eval mode under train()
   model->base->freeze();
   models::unfreeze_last_blocks(*model, "mobilenet_v2", 1);
   model->train();
-  for (auto& [name, m] : model->base->named_modules())
+  for (auto& [binding_name, m] : model->base->named_modules())
     if (dynamic_cast<BatchNorm2d*>(m)) {
+      const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in CAPTURE
       CAPTURE(name);
       CHECK(m->is_training() == starts_with(name, "features.18."));
     }
@@ -192,7 +195,8 @@ TEST_CASE("transfer: unfreeze last:K chooses the last K blocks") {
   mobilenet->base->freeze();
   auto names = models::unfreeze_last_blocks(*mobilenet, "mobilenet_v2", 3);
   CHECK(names == std::vector<std::string>{"features.18", "features.17", "features.16"});
-  for (const auto& [name, p] : mobilenet->base->named_parameters()) {
+  for (const auto& [binding_name, p] : mobilenet->base->named_parameters()) {
+    const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in CAPTURE
     CAPTURE(name);
     bool in_last = starts_with(name, "features.18.") || starts_with(name, "features.17.") ||
                    starts_with(name, "features.16.");

@@ -169,15 +169,15 @@ TEST_CASE("input limits: pickle nesting deeper than the limit, and recursive str
 TEST_CASE("input limits: a CSV line longer than the limit") {
   TempDir dir;
   std::string path = dir.file("long.csv");
-  write_file_atomic(path, "label,pixel0\n" + std::string(kMaxCsvLineBytes + 10, '1'));
+  write_file_atomic(path, "label,pixel0\n" + std::string(data::kMaxCsvLineBytes + 10, '1'));
   std::string message = error_of([&] { data::load_digits_csv(path); });
   CHECK(message.find("long.csv:2") != std::string::npos);
   CHECK(message.find("longer than") != std::string::npos);
   // A header without any newline, too.
-  write_file_atomic(path, std::string(kMaxCsvLineBytes + 1, ','));
+  write_file_atomic(path, std::string(data::kMaxCsvLineBytes + 1, ','));
   CHECK(error_of([&] { data::load_digits_csv(path); }).find("long.csv:1") != std::string::npos);
   // A line exactly at the limit is read.
-  write_file_atomic(path, "pixel0\n" + std::string(kMaxCsvLineBytes - 1, ' ') + "7\n");
+  write_file_atomic(path, "pixel0\n" + std::string(data::kMaxCsvLineBytes - 1, ' ') + "7\n");
   CHECK(data::load_digits_csv(path).size() == 1);
 }
 

@@ -94,7 +94,8 @@ void check_against_torch(const OptimizerCase& c, size_t s, const std::vector<Ten
     by_name.erase(name);
   }
   // Anything left is state torch does not have (nib also counts SGD's steps).
-  for (const auto& [name, t] : by_name) {
+  for (const auto& [binding_name, t] : by_name) {
+    const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in INFO
     INFO(c.name << ": nib has state " << name << " that torch has not after step " << s + 1);
     CHECK(name.ends_with(".step"));
   }

@@ -145,7 +145,8 @@ TEST_CASE("state_dict: values of other dtypes are converted to the model's") {
     values.emplace_back(name, to_dtype(v, stored));
   }
   load_state_dict(*model, values);
-  for (const auto& [name, t] : model->state_dict()) {
+  for (const auto& [binding_name, t] : model->state_dict()) {
+    const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in INFO
     INFO(name);
     CHECK(t.dtype() == (name.find("num_batches") != std::string::npos ? DType::I64 : DType::F32));
   }
@@ -224,7 +225,8 @@ void check_against_expected(const Module& model, double tolerance) {
   std::map<std::string, Expected> expected = read_expected(std::string(NIB_FIXTURE_DIR) + "/interop/small_model_expected.txt");
   NamedTensors state = model.state_dict();
   REQUIRE(state.size() == expected.size());
-  for (const auto& [name, t] : state) {
+  for (const auto& [binding_name, t] : state) {
+    const std::string& name = binding_name;  // clang 14 cannot capture a structured binding in INFO
     INFO(name);
     REQUIRE(expected.count(name));
     const Expected& e = expected[name];

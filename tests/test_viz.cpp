@@ -324,7 +324,8 @@ TEST_CASE("nice ticks are 1, 2 or 5 times a power of ten and cover the range") {
   const double ranges[][2] = {{0, 1},       {0.0213, 0.0871}, {-3.7, 12.2}, {1, 10},   {0.91, 0.995},
                               {-1e6, 3e6},  {1e-7, 3e-7},     {5, 5},       {0, 0},    {-2, -2},
                               {123, 124.5}, {2.5, 0.5}};
-  for (auto [lo, hi] : ranges) {
+  for (const auto& range : ranges) {
+    const double lo = range[0], hi = range[1]; // clang 14 cannot capture a structured binding in INFO
     Ticks t = nice_ticks(lo, hi, 6);
     INFO("range [" << lo << ", " << hi << "]");
     CHECK(is_nice_step(t.step));
