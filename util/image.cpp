@@ -59,11 +59,11 @@ Image load_image(const std::string& path, int channels) {
 
   int width = 0, height = 0, stored = 0;
   // The header alone first: stb allocates the whole image before it finds out
-  // whether the file holds that many pixels. (When stb cannot read the header,
-  // stbi_load below fails too, with the reason.)
+  // whether the file holds that many pixels. check_image_file checked the size
+  // as nib reads the header; this is the size as stb reads it. (When stb cannot
+  // read the header, stbi_load below fails too, with the reason.)
   if (stbi_info_from_memory(data_bytes, length, &width, &height, &stored))
-    NIB_CHECK(static_cast<int64_t>(width) * height <= kMaxImagePixels, "load_image: '", path, "' says it is ", width,
-              "x", height, " pixels, over nib's limit of ", kMaxImagePixels, " (corrupt, or not a real image)");
+    check_image_size(static_cast<uint64_t>(width), static_cast<uint64_t>(height), path);
   // RGB is asked of stb directly (it replicates gray and drops alpha, both exact);
   // gray is made here so the weights are PIL's rather than stb's.
   int request = channels == 3 ? 3 : 0;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "util/error.h"
+#include "util/image.h"
 
 namespace nib {
 
@@ -47,6 +48,7 @@ void check_bmp(std::string_view file, const std::string& path) {
     const int32_t signed_height = static_cast<int32_t>(le32(file, 22));  // negative: stored top-down
     height = signed_height < 0 ? -static_cast<int64_t>(signed_height) : signed_height;
   }
+  check_image_size(width, height, path);
   if (bits == 0) return;  // stb refuses it
   check_enough_data(file, width, height, 8.0 / static_cast<double>(bits), "BMP", path);
 }
@@ -57,11 +59,20 @@ bool supported_format(std::string_view head) {
 
 void check_png(std::string_view file, const std::string& path) {
   size_t offset = 8;  // after the signature: chunks of length, type, data, CRC
+  bool data_seen = false;
   while (offset + 8 <= file.size()) {
     const uint64_t length = be32(file, offset), left = file.size() - offset - 8;
-    NIB_CHECK(length <= left, "load_image: '", path, "' is truncated or corrupt: PNG chunk '", file.substr(offset + 4, 4),
-              "' at byte ", offset, " says it holds ", length, " bytes, but only ", left, " follow");
-    if (file.substr(offset + 4, 4) == "IEND") return;
+    const std::string_view type = file.substr(offset + 4, 4);
+    NIB_CHECK(length <= left, "load_image: '", path, "' is truncated or corrupt: PNG chunk '", type, "' at byte ",
+              offset, " says it holds ", length, " bytes, but only ", left, " follow");
+    if (type == "IEND") return;
+    if (type == "IHDR" && length >= 8) check_image_size(be32(file, offset + 8), be32(file, offset + 12), path);
+    if (type == "IDAT") {
+      // stb 2.27 copies an empty first data chunk from a null buffer (memcpy(NULL, ..., 0): undefined behaviour).
+      NIB_CHECK(data_seen || length > 0, "load_image: '", path, "' is corrupt: its first PNG data chunk (IDAT, at byte ",
+                offset, ") is empty");
+      data_seen = true;
+    }
     offset += 12 + length;
   }
 }
@@ -102,13 +113,21 @@ void check_jpeg(std::string_view file, const std::string& path) {
     // A segment cut by the end of the file is still decoded by stb (it reads
     // zeros past the end), so its tables are checked as far as they go.
     if (marker == 0xC4) check_huffman_tables(file.substr(p + 4, length - 2), p, path);
-    if ((marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && p + 9 <= file.size())  // start of frame: the size
+    if ((marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && p + 9 <= file.size()) {  // start of frame: the size
+      check_image_size(be16(file, p + 7), be16(file, p + 5), path);
       check_enough_data(file, be16(file, p + 7), be16(file, p + 5), 64.0 * 8.0, "JPEG", path);
+    }
     p += 2 + length;
   }
 }
 
 }  // namespace
+
+void check_image_size(uint64_t width, uint64_t height, const std::string& path) {
+  // Both are at most 2^32 here, so the product cannot overflow.
+  NIB_CHECK(width * height <= static_cast<uint64_t>(kMaxImagePixels), "load_image: '", path, "' says it is ", width,
+            "x", height, " pixels, over nib's limit of ", kMaxImagePixels, " (corrupt, or not a real image)");
+}
 
 void check_image_file(std::string_view bytes, const std::string& path) {
   NIB_CHECK(supported_format(bytes), "load_image: cannot decode '", path,

@@ -9,7 +9,9 @@
 //     PNM, TGA, PSD, HDR, PIC): fuzzing found a heap overflow in 2.27's
 //     16-bit PNM path within seconds;
 //   - PNG: every chunk fits in the file (stb allocates what a chunk's length
-//     claims before reading it, so 100 bytes could ask for gigabytes);
+//     claims before reading it, so 100 bytes could ask for gigabytes), and
+//     the first data chunk (IDAT) is not empty (stb copies it from a null
+//     pointer: undefined behaviour, found by the fuzzer under UBSan);
 //   - JPEG: every Huffman table (DHT) defines at most 256 codes and fits in
 //     its segment (stb 2.27 trusts the counts and overruns its tables);
 //   - BMP and JPEG: the file is long enough for the size its header gives
@@ -17,12 +19,18 @@
 // Each refusal is a nib::Error naming the file and the problem.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace nib {
 
-// `bytes` is the whole file, `path` names it in errors.
+// `bytes` is the whole file, `path` names it in errors. Also checks the size
+// each format's header gives (PNG IHDR, JPEG SOF, BMP) against
+// kMaxImagePixels, whether or not stb would read that header.
 void check_image_file(std::string_view bytes, const std::string& path);
+
+// width x height against kMaxImagePixels (util/image.h), as an error naming the file.
+void check_image_size(uint64_t width, uint64_t height, const std::string& path);
 
 }  // namespace nib
