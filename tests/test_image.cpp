@@ -104,12 +104,25 @@ TEST_CASE("the image files that found bugs in stb_image are refused before stb s
       {"png-empty-first-data-chunk", "first PNG data chunk (IDAT, at byte 33) is empty"},
       {"bmp-size-overflows-a-double-cast", "4278190080x12976128 pixels, over nib's limit"},
       {"pnm-16-bit-converted-as-8-bit.pgm", "unknown image type"},
+      {"jpeg-scan-uses-an-undefined-huffman-table.jpg", "uses DC Huffman table 3, which no DHT segment before it defines"},
   };
   for (const auto& [name, message] : cases) {
     const std::string file = name;  // clang 14 cannot capture a structured binding in CAPTURE
     CAPTURE(file);
     CHECK_THROWS_WITH_AS(load_image(dir + file), doctest::Contains(message), Error);
   }
+
+  // Undefined arithmetic inside stb's JPEG decoder that nib cannot see coming
+  // (fuzz/stb_image_ubsan_ignore.txt): stb refuses the file itself.
+  CHECK_THROWS_WITH_AS(load_image(dir + "jpeg-bit-count-goes-negative.jpg"),
+                       doctest::Contains("jpeg-bit-count-goes-negative.jpg"), Error);
+
+  // Progressive JPEGs define tables between scans, and DC refinement scans use
+  // none: they still load (libjpeg's simple progression, 10 and 6 scans).
+  const std::string seeds = std::string(NIB_SOURCE_DIR) + "/fuzz/corpus/image/";
+  Image progressive = load_image(seeds + "progressive.jpg");
+  CHECK((progressive.width == 16 && progressive.height == 12 && progressive.channels == 3));
+  CHECK(load_image(seeds + "progressive_gray.jpg").channels == 1);
 
   // An empty data chunk after the first one is harmless, and still read.
   TempDir tmp;

@@ -77,8 +77,11 @@ void check_png(std::string_view file, const std::string& path) {
   }
 }
 
+// The Huffman tables a JPEG has defined so far: [class: 0 DC, 1 AC][id 0-3].
+using HuffmanTables = bool[2][4];
+
 // One DHT segment's tables: each is a class/id byte, 16 counts, then that many symbols.
-void check_huffman_tables(std::string_view segment, size_t at, const std::string& path) {
+void check_huffman_tables(std::string_view segment, size_t at, const std::string& path, HuffmanTables& defined) {
   size_t p = 0;
   while (p < segment.size()) {
     NIB_CHECK(p + 17 <= segment.size(), "load_image: '", path, "' is corrupt: a JPEG Huffman table at byte ", at,
@@ -88,13 +91,40 @@ void check_huffman_tables(std::string_view segment, size_t at, const std::string
     NIB_CHECK(codes <= 256 && p + 17 + codes <= segment.size(), "load_image: '", path,
               "' is corrupt: a JPEG Huffman table at byte ", at, " defines ", codes,
               " codes (at most 256, within its segment)");
+    const unsigned table_class = static_cast<uint8_t>(segment[p]) >> 4, id = static_cast<uint8_t>(segment[p]) & 15;
+    if (table_class <= 1 && id <= 3) defined[table_class][id] = true;  // stb refuses other ids itself
     p += 17 + codes;
+  }
+}
+
+// A scan (SOS) may only use Huffman tables defined before it: stb 2.27 decodes
+// with whatever an undefined table's memory holds, and reads far outside its
+// tables (found by the fuzzer). Baseline scans use each component's DC and AC
+// tables; progressive ones the DC tables in a first DC scan, the AC tables in
+// AC scans. Bytes past the end of the file are zeros, as stb reads them.
+void check_scan_tables(std::string_view file, size_t at, bool progressive, const HuffmanTables& defined,
+                       const std::string& path) {
+  auto byte = [&](size_t i) -> unsigned { return at + 4 + i < file.size() ? static_cast<uint8_t>(file[at + 4 + i]) : 0; };
+  const unsigned components = byte(0);
+  if (components < 1 || components > 4) return;  // stb refuses the scan itself
+  const unsigned spectral_start = byte(1 + 2 * components), approximation_high = byte(3 + 2 * components) >> 4;
+  const bool uses_dc = !progressive || (spectral_start == 0 && approximation_high == 0);
+  const bool uses_ac = !progressive || spectral_start > 0;
+  for (unsigned c = 0; c < components; ++c) {
+    const unsigned dc = byte(2 + 2 * c) >> 4, ac = byte(2 + 2 * c) & 15;
+    if (dc > 3 || ac > 3) return;  // stb refuses the scan itself
+    NIB_CHECK(!uses_dc || defined[0][dc], "load_image: '", path, "' is corrupt: the JPEG scan at byte ", at,
+              " uses DC Huffman table ", dc, ", which no DHT segment before it defines");
+    NIB_CHECK(!uses_ac || defined[1][ac], "load_image: '", path, "' is corrupt: the JPEG scan at byte ", at,
+              " uses AC Huffman table ", ac, ", which no DHT segment before it defines");
   }
 }
 
 // Walks the JPEG's segments (and the scans between them: progressive files
 // define tables between scans) and checks every DHT.
 void check_jpeg(std::string_view file, const std::string& path) {
+  HuffmanTables defined = {};
+  bool progressive = false;
   size_t p = 2;  // after SOI
   while (p + 4 <= file.size()) {
     if (static_cast<uint8_t>(file[p]) != 0xFF) {  // entropy-coded data: find the next marker
@@ -112,7 +142,9 @@ void check_jpeg(std::string_view file, const std::string& path) {
     if (length < 2) return;  // stb reports a corrupt segment itself
     // A segment cut by the end of the file is still decoded by stb (it reads
     // zeros past the end), so its tables are checked as far as they go.
-    if (marker == 0xC4) check_huffman_tables(file.substr(p + 4, length - 2), p, path);
+    if (marker == 0xC4) check_huffman_tables(file.substr(p + 4, length - 2), p, path, defined);
+    if (marker == 0xC2) progressive = true;
+    if (marker == 0xDA) check_scan_tables(file, p, progressive, defined, path);
     if ((marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && p + 9 <= file.size()) {  // start of frame: the size
       check_image_size(be16(file, p + 7), be16(file, p + 5), path);
       check_enough_data(file, be16(file, p + 7), be16(file, p + 5), 64.0 * 8.0, "JPEG", path);

@@ -13,7 +13,9 @@
 //     the first data chunk (IDAT) is not empty (stb copies it from a null
 //     pointer: undefined behaviour, found by the fuzzer under UBSan);
 //   - JPEG: every Huffman table (DHT) defines at most 256 codes and fits in
-//     its segment (stb 2.27 trusts the counts and overruns its tables);
+//     its segment (stb 2.27 trusts the counts and overruns its tables), and
+//     every scan uses only tables defined before it (stb 2.27 decodes with an
+//     undefined table's leftover memory and reads megabytes past its tables);
 //   - BMP and JPEG: the file is long enough for the size its header gives
 //     (stb decodes missing data as zeros, so 60 bytes could become 1 GB).
 // Each refusal is a nib::Error naming the file and the problem.
