@@ -165,6 +165,13 @@ TEST_CASE("CSV errors name the file and the line") {
   CHECK_THROWS_WITH_AS(load_digits_csv(path), doctest::Contains("outside 0..255"), Error);
   write_text(path, header + "\n12,0,0,0,0\n");
   CHECK_THROWS_WITH_AS(load_digits_csv(path), doctest::Contains("not a digit"), Error);
+  write_text(path, header + "\n10,0,0,0,0\n");
+  CHECK_THROWS_WITH_AS(load_digits_csv(path), doctest::Contains("not a digit"), Error);
+  write_text(path, header + "\n-1,0,0,0,0\n");
+  CHECK_THROWS_WITH_AS(load_digits_csv(path), doctest::Contains("not a digit"), Error);
+  // Both ends of the range are digits.
+  write_text(path, header + "\n0,0,0,0,0\n9,0,0,0,0\n");
+  CHECK(load_digits_csv(path).label_vector() == std::vector<int32_t>{0, 9});
   write_text(path, "label,a,b\n1,0,0\n");
   CHECK_THROWS_WITH_AS(load_digits_csv(path), doctest::Contains("bad.csv:1"), Error);
 }
@@ -266,6 +273,22 @@ TEST_CASE("stratified_split keeps every class's share and is reproducible by see
   CHECK(stratified_split(labels, 0.1, 43).val != split.val);
   CHECK(stratified_split(labels, 0.0, 1).val.empty());
   CHECK_THROWS_AS(stratified_split(labels, 1.0, 1), Error);
+}
+
+TEST_CASE("stratified_split rounds each class's share to the nearest count") {
+  // 15 x 0.1 = 1.5 and 29 x 0.1 = 2.9 round up to 2 and 3; 21 x 0.1 = 2.1 down to 2.
+  const int sizes[] = {15, 29, 21};
+  std::vector<int32_t> y;
+  for (int k = 0; k < 3; ++k)
+    for (int i = 0; i < sizes[k]; ++i) y.push_back(k);
+  Tensor labels = Tensor::empty({static_cast<int64_t>(y.size())}, kCPU, DType::I32);
+  std::copy(y.begin(), y.end(), labels.data_as<int32_t>());
+  Split split = stratified_split(labels, 0.1, 7);
+  std::map<int32_t, int> val_per_class;
+  for (int64_t i : split.val) val_per_class[y[i]]++;
+  CHECK(val_per_class[0] == 2);
+  CHECK(val_per_class[1] == 3);
+  CHECK(val_per_class[2] == 2);
 }
 
 TEST_CASE("subset copies the chosen examples in order") {

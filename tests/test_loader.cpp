@@ -82,6 +82,26 @@ TEST_CASE("a loader covers every chosen example once per epoch, in batches of ba
   CHECK(collect(drop, 0).size() == 2);
 }
 
+TEST_CASE("the shuffle is uniform: every example lands in every position about equally often") {
+  // 4000 epochs of 5 examples: each (example, position) pair is expected 800
+  // times (standard deviation 25). A shuffle that never moved the last example,
+  // or favoured a position, would be off by hundreds.
+  Dataset set = numbered_set(5);
+  DataLoader loader(set, all_indices(5), make_options(5, 99));
+  int counts[5][5] = {};
+  for (int64_t e = 0; e < 4000; ++e) {
+    std::vector<int64_t> order = loader.order(e);
+    for (int position = 0; position < 5; ++position) counts[order[position]][position]++;
+  }
+  for (int example = 0; example < 5; ++example)
+    for (int position = 0; position < 5; ++position) {
+      CAPTURE(example);
+      CAPTURE(position);
+      CHECK(counts[example][position] > 700);
+      CHECK(counts[example][position] < 900);
+    }
+}
+
 TEST_CASE("the order depends only on (seed, epoch): a resumed run sees the same batches") {
   Dataset set = numbered_set(50);
   LoaderOptions options = make_options(8, 123);
