@@ -291,6 +291,9 @@ TEST_CASE("downloads: 'mnist' on a fresh machine comes from the mirror, matches 
   HttpTestServer server;
   server.serve_folder(testing::shared_data_dir());  // laid out as a mirror: mnist/...
   FreshMachine machine(server.url());
+  // 11.6 MB through the in-process server: under the sanitizers on a loaded
+  // machine it pauses for over a second (the 1 s stall timeout timed it out).
+  ScopedEnv patient("NIB_DOWNLOAD_TIMEOUT", "30");
 
   data::DataSource source = data::detect_data("mnist");
   CHECK(source.kind == data::DataKind::Mnist);
