@@ -38,8 +38,12 @@ void check_enough_data(std::string_view file, uint64_t width, uint64_t height, d
 
 // BMP: the header's size and bits per pixel against the file.
 void check_bmp(std::string_view file, const std::string& path) {
-  if (file.size() < 30) return;  // stb reports a short header itself
+  if (file.size() < 18) return;  // stb reports a short file header itself
   const uint32_t header = le32(file, 14);
+  // stb fills a header cut short with zeros, so the size fields must be in the file.
+  const size_t header_end = header == 12 ? 26 : 30;
+  NIB_CHECK(file.size() >= header_end, "load_image: '", path, "' is truncated or corrupt: its BMP header ends at byte ",
+            header_end, ", the file has ", file.size(), " bytes");
   uint64_t width = 0, height = 0, bits = 0;
   if (header == 12) {  // OS/2 1.x
     width = le16(file, 18), height = le16(file, 20), bits = le16(file, 24);
