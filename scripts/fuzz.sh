@@ -14,8 +14,8 @@
 # others ran. Fix the bug, then commit the input to fuzz/regressions/<target>/,
 # which the unit tests replay.
 #
-# Each target's figures (executions, coverage, corpus size) are appended to
-# build-sanitize/fuzz-stats.tsv; NIB_FUZZ_JOBS=N runs N targets at once, and
+# Each target's figures (UTC time, target, wall seconds, executions, coverage
+# counters, ok/FAILED) are appended to build-sanitize/fuzz-stats.tsv; NIB_FUZZ_JOBS=N runs N targets at once, and
 # NIB_FUZZ_RUNS=N runs each target for N executions instead of for `seconds`
 # (the campaign of bench/results/fuzz.md).
 set -euo pipefail
@@ -38,7 +38,7 @@ fi
 fuzz_one() {
   local name=$1 log=$build/logs/$1.log
   mkdir -p "$build/corpus/$name" "$build/crashes/$name" "$build/logs"
-  local status=0
+  local status=0 start=$SECONDS
   # -rss_limit_mb: a reader that needs gigabytes for a few-kilobyte input is a bug (see docs/input-limits.md).
   local budget=(-max_total_time="$seconds")
   [ -n "${NIB_FUZZ_RUNS:-}" ] && budget=(-runs="$NIB_FUZZ_RUNS")
@@ -47,13 +47,13 @@ fuzz_one() {
   [ -d "fuzz/regressions/$name" ] && inputs+=("fuzz/regressions/$name")
   "$build/fuzz/fuzz_$name" "${budget[@]}" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1 \
     -artifact_prefix="$build/crashes/$name/" "${inputs[@]}" >"$log" 2>&1 || status=$?
-  local runs cov corpus
+  local runs cov corpus elapsed=$((SECONDS - start))
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(find "$build/corpus/$name" -type f | wc -l)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$seconds" "${runs:-0}" "${cov:-0}" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$elapsed" "${runs:-0}" "${cov:-0}" \
     "$([ $status -eq 0 ] && echo ok || echo FAILED)" >>"$build/fuzz-stats.tsv"
-  printf 'fuzz %-18s %9s runs  cov %5s  corpus %5s  %s\n' "$name" "${runs:-0}" "${cov:-0}" "$corpus" \
+  printf 'fuzz %-18s %9s runs in %5s s  cov %5s  corpus %5s  %s\n' "$name" "${runs:-0}" "$elapsed" "${cov:-0}" "$corpus" \
     "$([ $status -eq 0 ] && echo ok || echo "FAILED: see $log and $build/crashes/$name/")"
   return $status
 }
