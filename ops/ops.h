@@ -35,6 +35,8 @@ inline Tensor relu(const Tensor& x) { return activation(x, kernels::Activation::
 inline Tensor relu6(const Tensor& x) { return activation(x, kernels::Activation::ReLU6); }
 inline Tensor sigmoid(const Tensor& x) { return activation(x, kernels::Activation::Sigmoid); }
 inline Tensor tanh(const Tensor& x) { return activation(x, kernels::Activation::Tanh); }
+// GELU, x * Phi(x) with the exact erf (ops/gelu.cpp, kernels/gelu.h).
+Tensor gelu(const Tensor& x);
 // gx = gy * f'(x) from the forward output y (not recorded; for ops that fuse an activation).
 Tensor activation_backward(kernels::Activation act, const Tensor& y, const Tensor& gy);
 // Epilogue helpers for layers whose output has channels in dim 1 ([N, C] or
