@@ -8,7 +8,8 @@
 
 namespace nib::apps {
 
-// Reads --kernels (implementation choice, see kernels/registry.h) and
+// Reads --kernels (implementation choice, see kernels/registry.h), --trace
+// (print each op family's implementation and shapes, once per shape) and
 // --threads (OpenMP threads) and applies them.
 void configure_runtime(Args& args);
 

@@ -64,8 +64,9 @@ run
   --resume DIR         continue the run in DIR from its last finished epoch
   --seed N             seeds weights, split, shuffling, dropout, augmentation (default 1)
   --device cpu|cuda    (default cpu)
-  --kernels SPEC       implementation choice, e.g. reference, conv2d=library, or custom,tf32
+  --kernels SPEC       implementation choice, e.g. reference, conv2d=cudnn, cudnn,cublas or cuda,tf32
                        (tf32: TF32 tensor cores allowed in CUDA GEMMs and convolutions)
+  --trace              print each op family's implementation and shapes (as NIB_TRACE=1)
   --threads N          CPU threads (default: all cores)
   --stop-after N       stop after N epochs of this run, as if interrupted
                        (continue later with --resume)

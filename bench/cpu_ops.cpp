@@ -15,6 +15,7 @@
 #include "bench/bench_common.h"
 #include "kernels/batchnorm.h"
 #include "kernels/conv2d.h"
+#include "kernels/gelu.h"
 #include "kernels/gemm.h"
 #include "kernels/pool.h"
 #include "kernels/softmax.h"
@@ -170,6 +171,22 @@ void add_softmax(std::vector<Case>& cases, int64_t rows, int64_t cols) {
                    backward(fast::softmax_backward)});
 }
 
+// [gelu-bench]
+// GELU on a MobileNet-sized activation: memory-bound, so reported in GB/s
+// (the forward reads x and writes y; the backward reads x and gy, writes gx).
+void add_gelu(std::vector<Case>& cases, int64_t n) {
+  auto x = std::make_shared<std::vector<float>>(random_buffer(n, 13));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(n, 14));
+  auto out = std::make_shared<std::vector<float>>(n);
+  auto forward = [=](kernels::GeluForwardFn* f) { return [=] { f(n, x->data(), out->data()); }; };
+  auto backward = [=](kernels::GeluBackwardFn* f) { return [=] { f(n, x->data(), gy->data(), out->data()); }; };
+  cases.push_back({"gelu", dims({n}), "forward", 0, 4.0 * 2 * n, forward(ref::gelu_forward),
+                   forward(fast::gelu_forward)});
+  cases.push_back({"gelu", dims({n}), "backward", 0, 4.0 * 3 * n, backward(ref::gelu_backward),
+                   backward(fast::gelu_backward)});
+}
+// [/gelu-bench]
+
 std::vector<Case> all_cases(bool quick) {
   std::vector<Case> cases;
   for (int64_t n : quick ? std::vector<int64_t>{256} : std::vector<int64_t>{256, 512, 1024}) add_gemm(cases, n);
@@ -190,6 +207,7 @@ std::vector<Case> all_cases(bool quick) {
   }
   add_batchnorm(cases, 8, 144, 56 * 56);
   add_softmax(cases, 1024, 1000);
+  add_gelu(cases, int64_t{8} * 144 * 56 * 56);
   return cases;
 }
 

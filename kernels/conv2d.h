@@ -1,4 +1,5 @@
-// 2-D convolution (cross-correlation, as in every framework), NCHW.
+// 2-D convolution (cross-correlation, as in every framework), NCHW. The
+// letters (N C H W K R S P Q, crs, npq) are explained in docs/glossary.md.
 //
 //   y[n,k,p,q] = bias[k] + sum_{c in group(k), r, s} x[n, c, p*sh - pad_top + r*dh, q*sw - pad_left + s*dw] * w[k, c', r, s]
 //
@@ -42,8 +43,8 @@ using Conv2dBackwardWeightFn = void(const Conv2dShape&, const float* x, const fl
 
 namespace reference { NIB_DECLARE_CONV2D }  // seven nested loops: the definition
 namespace fast { NIB_DECLARE_CONV2D }       // im2col + fast::gemm, direct depthwise, OpenMP
-namespace custom { NIB_DECLARE_CONV2D }     // implicit GEMM + depthwise CUDA kernels
-namespace library { NIB_DECLARE_CONV2D }    // cuDNN
+namespace cuda { NIB_DECLARE_CONV2D }       // implicit GEMM + depthwise CUDA kernels
+namespace cudnn { NIB_DECLARE_CONV2D }      // cuDNN
 #undef NIB_DECLARE_CONV2D
 
 }  // namespace nib::kernels

@@ -19,7 +19,7 @@ using Pad2dFn = void(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t 
   Pad2dFn pad2d;
 
 namespace reference { NIB_DECLARE_COPY }
-namespace custom { NIB_DECLARE_COPY }
+namespace cuda { NIB_DECLARE_COPY }
 #undef NIB_DECLARE_COPY
 
 }  // namespace nib::kernels

@@ -26,7 +26,7 @@ using GeluBackwardFn = void(int64_t n, const float* x, const float* gy, float* g
 
 namespace reference { NIB_DECLARE_GELU }  // one plain loop each: the definition
 namespace fast { NIB_DECLARE_GELU }       // OpenMP threads and SIMD lanes
-namespace custom { NIB_DECLARE_GELU }     // CUDA, a grid-stride loop
+namespace cuda { NIB_DECLARE_GELU }     // CUDA, a grid-stride loop
 #undef NIB_DECLARE_GELU
 // [/gelu-signatures]
 

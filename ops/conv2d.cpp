@@ -10,35 +10,37 @@ namespace nib::ops {
 namespace {
 using namespace kernels;
 
-// Three tables of one family: selecting "conv2d=library" switches all three.
+// Three tables of one family: selecting "conv2d=cudnn" switches all three.
+// [impl-table]
 const ImplTable<Conv2dForwardFn> forward_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_forward},
     {"fast", DeviceType::CPU, fast::conv2d_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_forward},
 #endif
 });
+// [/impl-table]
 const ImplTable<Conv2dBackwardDataFn> backward_data_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_data},
     {"fast", DeviceType::CPU, fast::conv2d_backward_data},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_backward_data},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_data},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_backward_data},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_backward_data},
 #endif
 });
 const ImplTable<Conv2dBackwardWeightFn> backward_weight_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_weight},
     {"fast", DeviceType::CPU, fast::conv2d_backward_weight},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_backward_weight},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_weight},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_backward_weight},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_backward_weight},
 #endif
 });
 

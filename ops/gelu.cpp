@@ -16,14 +16,14 @@ const ImplTable<GeluForwardFn> forward_impls("gelu", {
     {"reference", DeviceType::CPU, reference::gelu_forward},
     {"fast", DeviceType::CPU, fast::gelu_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::gelu_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::gelu_forward},
 #endif
 });
 const ImplTable<GeluBackwardFn> backward_impls("gelu", {
     {"reference", DeviceType::CPU, reference::gelu_backward},
     {"fast", DeviceType::CPU, fast::gelu_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::gelu_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::gelu_backward},
 #endif
 });
 

@@ -13,13 +13,13 @@ using namespace kernels;
 const ImplTable<Copy2dFn> copy2d_impls("copy", {
     {"reference", DeviceType::CPU, reference::copy2d},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::copy2d},
+    {"cuda", DeviceType::CUDA, kernels::cuda::copy2d},
 #endif
 });
 const ImplTable<Pad2dFn> pad2d_impls("copy", {
     {"reference", DeviceType::CPU, reference::pad2d},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::pad2d},
+    {"cuda", DeviceType::CUDA, kernels::cuda::pad2d},
 #endif
 });
 

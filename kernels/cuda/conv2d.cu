@@ -1,4 +1,4 @@
-// custom::conv2d_*: convolution as implicit GEMM (implicit_gemm.cuh), with
+// cuda::conv2d_*: convolution as implicit GEMM (implicit_gemm.cuh), with
 // depthwise convolutions sent to direct kernels (conv2d_depthwise.cu).
 //
 // The three passes are three GEMMs per group g (Cg = C/groups, Kg = K/groups):
@@ -227,7 +227,7 @@ void launch(const Problem& prob, int groups, const char* op) {
 // How many chunks to cut a reduction of `depth` into so that about four
 // blocks per multiprocessor exist, each chunk still at least 8 steps long.
 int choose_splits(long long blocks_without_split, int depth) {
-  const long long target = 4LL * cuda::properties().multiProcessorCount;
+  const long long target = 4LL * nib::cuda::properties().multiProcessorCount;
   const long long wanted = (target + blocks_without_split - 1) / blocks_without_split;
   const long long most = std::max(1, depth / (8 * kBK));
   return static_cast<int>(std::clamp<long long>(wanted, 1, std::min<long long>(most, 256)));
@@ -237,34 +237,34 @@ int choose_splits(long long blocks_without_split, int depth) {
 
 }  // namespace nib::kernels::cuda_conv
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using cuda_conv::Geometry;
 
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, const float* bias, float* y) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_forward");
+  const Geometry s = cuda_conv::make_geometry(shape, "cuda::conv2d_forward");
   if (s.N == 0) return;
   if (shape.is_depthwise()) return cuda_conv::depthwise_forward(s, x, w, bias, y);
   cuda_conv::ForwardProblem prob{s, x, w, bias, y, s.Kg, s.N * s.P * s.Q, s.Cg * s.R * s.S, 1, 0};
   prob.split_depth = prob.depth;
-  cuda_conv::launch(prob, s.groups, "custom::conv2d_forward");
+  cuda_conv::launch(prob, s.groups, "cuda::conv2d_forward");
 }
 
 void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float* w, float* gx) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_data");
+  const Geometry s = cuda_conv::make_geometry(shape, "cuda::conv2d_backward_data");
   if (s.N == 0) return;
   if (shape.is_depthwise()) return cuda_conv::depthwise_backward_data(s, gy, w, gx);
   cuda_conv::BackwardDataProblem prob{s, gy, w, gx, s.Cg, s.N * s.H * s.W, s.Kg * s.R * s.S, 1, 0};
   prob.split_depth = prob.depth;
-  cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_data");
+  cuda_conv::launch(prob, s.groups, "cuda::conv2d_backward_data");
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* gy, float* gw, float* gbias) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_weight");
+  const Geometry s = cuda_conv::make_geometry(shape, "cuda::conv2d_backward_weight");
   const int weights = s.K * s.Cg * s.R * s.S;
   if (s.N == 0) {  // an empty batch: all gradients are zero
-    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, cuda::stream()));
-    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * s.K, cuda::stream()));
+    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, nib::cuda::stream()));
+    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * s.K, nib::cuda::stream()));
     return;
   }
   if (shape.is_depthwise()) {
@@ -280,14 +280,14 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
     prob.splits = splits;
     prob.split_depth = chunk;
     if (splits == 1) {
-      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
+      cuda_conv::launch(prob, s.groups, "cuda::conv2d_backward_weight");
     } else {
       NIB_CHECK(static_cast<long long>(splits) * weights < INT_MAX,
-                "custom::conv2d_backward_weight: split workspace too large");
-      cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
+                "cuda::conv2d_backward_weight: split workspace too large");
+      nib::cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
       prob.out = partial.as<float>();
-      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
-      cuda_detail::launch(cuda_conv::sum_splits_kernel, cuda::blocks_for(weights, 256), 256, partial.as<float>(), splits, weights, gw);
+      cuda_conv::launch(prob, s.groups, "cuda::conv2d_backward_weight");
+      cuda_detail::launch(cuda_conv::sum_splits_kernel, nib::cuda::blocks_for(weights, 256), 256, partial.as<float>(), splits, weights, gw);
       // The workspace returns to the caching allocator when `partial` goes out
       // of scope; the allocator serves the same stream, so the kernels above
       // finish before any later user of that memory starts.
@@ -298,4 +298,4 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   }
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

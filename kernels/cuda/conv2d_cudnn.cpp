@@ -1,4 +1,4 @@
-// library::conv2d_*: the convolution passes through cuDNN.
+// cudnn::conv2d_*: the convolution passes through cuDNN.
 //
 // Asymmetric padding. cuDNN pads symmetrically (pad_h on top and bottom).
 // "Pad to the larger side, then crop the output" only works when the shift
@@ -31,7 +31,7 @@
 // six descriptors and asking the heuristics each time costs host time the
 // GPU then waits for at small batch sizes (expected, not yet measured on a
 // GPU). The cache holds at most kMaxPlans shapes and starts over when full.
-// The workspace itself comes from the caching allocator (cuda::Workspace)
+// The workspace itself comes from the caching allocator (nib::cuda::Workspace)
 // on each call.
 #include <algorithm>
 #include <array>
@@ -46,7 +46,7 @@
 #include "kernels/cuda/cudnn_util.h"
 #include "kernels/registry.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cudnn {
 
 namespace {
 
@@ -105,13 +105,13 @@ struct CudnnConv {
 
   // padded = 0 everywhere, then x copied into the window.
   void pad(const float* x, float* padded) const {
-    NIB_CUDA_CHECK(cudaMemsetAsync(padded, 0, padded_bytes(), cuda::stream()));
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), dense_desc, x, cudnn_util::zero(),
+    NIB_CUDA_CHECK(cudaMemsetAsync(padded, 0, padded_bytes(), nib::cuda::stream()));
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), dense_desc, x, cudnn_util::zero(),
                                          window_desc, padded + window_offset()));
   }
   // gx = the window of the padded gradient.
   void crop(const float* padded, float* gx) const {
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), window_desc, padded + window_offset(),
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), window_desc, padded + window_offset(),
                                          cudnn_util::zero(), dense_desc, gx));
   }
 };
@@ -192,18 +192,18 @@ void run(PassPlan& plan, const CudnnConv& cv, const char* what, WorkspaceSize wo
       plan.sized = status == CUDNN_STATUS_SUCCESS;
     }
     if (status == CUDNN_STATUS_SUCCESS) {
-      cuda::Workspace workspace(plan.workspace_bytes);
+      nib::cuda::Workspace workspace(plan.workspace_bytes);
       status = execute(plan.conv, c.algo, workspace.data(), plan.workspace_bytes);
       if (status == CUDNN_STATUS_SUCCESS) return;
     }
-    if (status != CUDNN_STATUS_NOT_SUPPORTED || last) cuda::throw_cudnn_error(status, what, __FILE__, __LINE__);
+    if (status != CUDNN_STATUS_NOT_SUPPORTED || last) nib::cuda::throw_cudnn_error(status, what, __FILE__, __LINE__);
     ++plan.current;
     plan.sized = false;
   }
 }
 
 // The plan cache, keyed by every field of the shape and the TF32 setting.
-// Its lock is held for a whole library::conv2d_* call, so a plan is never
+// Its lock is held for a whole cudnn::conv2d_* call, so a plan is never
 // used by two threads at once nor dropped while in use.
 using PlanKey = std::pair<std::array<int64_t, 16>, bool>;
 
@@ -232,14 +232,14 @@ ConvPlan& plan_for(const Conv2dShape& s, const char* op) {
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, const float* bias, float* y) {
-  const char* op = "library::conv2d_forward";
+  const char* op = "cudnn::conv2d_forward";
   if (shape.N == 0) return;  // cuDNN refuses empty tensors
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   if (cv.padded_copy()) cv.pad(x, padded.as<float>());
   const float* input = cv.padded_copy() ? padded.as<float>() : x;
 
@@ -271,15 +271,15 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, co
 }
 
 void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float* w, float* gx) {
-  const char* op = "library::conv2d_backward_data";
+  const char* op = "cudnn::conv2d_backward_data";
   if (shape.N == 0) return;  // cuDNN refuses empty tensors
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
   // With an explicit pad, cuDNN writes the gradient of the padded input.
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   float* output = cv.padded_copy() ? padded.as<float>() : gx;
 
   PassPlan& pass = plan.backward_data;
@@ -308,19 +308,19 @@ void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* gy, float* gw, float* gbias) {
-  const char* op = "library::conv2d_backward_weight";
+  const char* op = "cudnn::conv2d_backward_weight";
   if (shape.N == 0) {  // an empty batch (which cuDNN refuses): zero gradients
     const size_t weights = size_t(shape.K) * shape.C_per_group() * shape.R * shape.S;
-    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, cuda::stream()));
-    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * size_t(shape.K), cuda::stream()));
+    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, nib::cuda::stream()));
+    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * size_t(shape.K), nib::cuda::stream()));
     return;
   }
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   if (cv.padded_copy()) cv.pad(x, padded.as<float>());
   const float* input = cv.padded_copy() ? padded.as<float>() : x;
 
@@ -352,4 +352,4 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   }
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cudnn

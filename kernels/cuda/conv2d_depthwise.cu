@@ -94,12 +94,12 @@ __global__ void depthwise_backward_weight_kernel(const Geometry s, const float* 
 
 void depthwise_forward(const Geometry& s, const float* x, const float* w, const float* bias, float* y) {
   const int total = s.N * s.C * s.P * s.Q;
-  cuda_detail::launch(depthwise_forward_kernel, cuda::blocks_for(total, kThreads), kThreads, s, x, w, bias, y);
+  cuda_detail::launch(depthwise_forward_kernel, nib::cuda::blocks_for(total, kThreads), kThreads, s, x, w, bias, y);
 }
 
 void depthwise_backward_data(const Geometry& s, const float* gy, const float* w, float* gx) {
   const int total = s.N * s.C * s.H * s.W;
-  cuda_detail::launch(depthwise_backward_data_kernel, cuda::blocks_for(total, kThreads), kThreads, s, gy, w, gx);
+  cuda_detail::launch(depthwise_backward_data_kernel, nib::cuda::blocks_for(total, kThreads), kThreads, s, gy, w, gx);
 }
 
 void depthwise_backward_weight(const Geometry& s, const float* x, const float* gy, float* gw) {

@@ -1,5 +1,5 @@
 // Direct depthwise convolution kernels (groups == C == K), which
-// custom::conv2d_* dispatch to (conv2d.cu). Private to kernels/cuda.
+// cuda::conv2d_* dispatch to (conv2d.cu). Private to kernels/cuda.
 #pragma once
 
 #include "kernels/cuda/conv2d_geometry.h"

@@ -14,7 +14,7 @@
 #include "kernels/copy.h"
 #include "kernels/cuda/launch.cuh"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -61,4 +61,4 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
   });
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -22,7 +22,7 @@
 #include "kernels/cuda/launch.cuh"
 #include "kernels/elementwise.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -290,4 +290,4 @@ void affine(int64_t n, float alpha, float beta, const float* x, float* y) {
   cuda_detail::launch(affine_kernel, grid_for(n), kThreads, n, alpha, beta, x, y);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

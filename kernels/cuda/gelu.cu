@@ -5,7 +5,7 @@
 #include "kernels/cuda/launch.cuh"
 #include "kernels/gelu.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -44,4 +44,4 @@ void gelu_backward(int64_t n, const float* x, const float* gy, float* gx) {
   if (n > 0) cuda_detail::launch(gelu_backward_kernel, grid_for(n), cuda_detail::kThreads, n, x, gy, gx);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@
 
 namespace nib::testing {
 
-// cuBLAS and cuDNN (the "library" implementations) exist only for a GPU: the
+// cuBLAS and cuDNN (the "cublas" and "cudnn" implementations) exist only for a GPU: the
 // CUDA-on-CPU build (tests/cuda_on_cpu) has neither. Tests of them are
 // marked NIB_NEEDS_GPU_LIBRARIES, which doctest then reports as skipped, and
 // tests that loop over implementations take gpu_impls().
@@ -31,9 +32,12 @@ inline constexpr bool kGpuLibrariesBuilt = true;
 #endif
 #define NIB_NEEDS_GPU_LIBRARIES *doctest::skip(!::nib::testing::kGpuLibrariesBuilt)
 
+// NVIDIA's libraries wherever a family has one: cuDNN, else cuBLAS.
+inline constexpr const char* kLibraries = "cudnn,cublas";
+
 inline std::vector<const char*> gpu_impls() {
-  if (kGpuLibrariesBuilt) return {"custom", "library"};
-  return {"custom"};
+  if (kGpuLibrariesBuilt) return {"cuda", kLibraries};
+  return {"cuda"};
 }
 
 // Device memory from nib's allocator, holding n elements of T.
@@ -76,15 +80,26 @@ class ScopedAllowTf32 {
   bool saved_;
 };
 
-// Every op family a model's step uses that has `impl`, forced to it on the
-// GPU for one scope; the others keep their default ("custom"). The CPU keeps
-// its default, since no CPU implementation is called "custom" or "library".
+// What `family` runs on the GPU when `impls` ("cuda", or a list such as
+// "cudnn,cublas") is asked for everywhere: the first of them it has, else
+// its default, "cuda".
+inline std::string impl_for(const std::string& family, const std::string& impls) {
+  std::stringstream list(impls);
+  for (std::string impl; std::getline(list, impl, ',');)
+    if (kernels::has_impl(family, impl)) return impl;
+  return "cuda";
+}
+
+// Every op family a model's step uses, forced to impl_for(family, impls) on
+// the GPU for one scope. The CPU keeps its default, since no CPU
+// implementation has a GPU implementation's name.
 class UseEverywhere {
  public:
-  explicit UseEverywhere(const std::string& impl) {
-    for (const char* family :
-         {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gemm", "optim", "pool", "reduce", "softmax"})
-      if (kernels::has_impl(family, impl)) uses_.push_back(std::make_unique<kernels::Use>(family, impl));
+  explicit UseEverywhere(const std::string& impls) {
+    for (const char* family : {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gelu", "gemm", "optim",
+                               "pool", "reduce", "softmax"})
+      if (const std::string impl = impl_for(family, impls); kernels::has_impl(family, impl))  // linked in
+        uses_.push_back(std::make_unique<kernels::Use>(family, impl));
   }
 
  private:

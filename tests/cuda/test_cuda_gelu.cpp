@@ -11,7 +11,7 @@ using nib::testing::DeviceBuffer;
 using nib::testing::random_vector;
 
 // [gelu-cuda-test]
-TEST_CASE("custom gelu matches the reference, forward and backward") {
+TEST_CASE("cuda kernel gelu matches the reference, forward and backward") {
   const int64_t one_stride = int64_t{32} * 256 * cuda::multiprocessor_count();
   for (int64_t n : {int64_t{1}, int64_t{33}, one_stride * 3 / 2 + 1}) {
     CAPTURE(n);
@@ -21,8 +21,8 @@ TEST_CASE("custom gelu matches the reference, forward and backward") {
     kernels::reference::gelu_backward(n, x.data(), gy.data(), gx.data());
 
     DeviceBuffer<float> dx(x), dgy(gy), dy(std::vector<float>(un, NAN)), dgx(std::vector<float>(un, NAN));
-    kernels::custom::gelu_forward(n, dx.get(), dy.get());
-    kernels::custom::gelu_backward(n, dx.get(), dgy.get(), dgx.get());
+    kernels::cuda::gelu_forward(n, dx.get(), dy.get());
+    kernels::cuda::gelu_backward(n, dx.get(), dgy.get(), dgx.get());
     NIB_CHECK_CLOSE(dy.to_host(), y, 1e-6);
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
   }

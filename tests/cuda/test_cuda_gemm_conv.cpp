@@ -56,12 +56,12 @@ struct GemmImpl {
 };
 
 const std::vector<GemmImpl>& gemm_impls() {
-  static const std::vector<GemmImpl> impls = {{"custom::gemm_naive", kernels::custom::gemm_naive},
-                                              {"custom::gemm_tiled", kernels::custom::gemm_tiled},
-                                              {"custom::gemm_regblock", kernels::custom::gemm_regblock},
-                                              {"custom::gemm", kernels::custom::gemm},
+  static const std::vector<GemmImpl> impls = {{"kernels::cuda::gemm_naive", kernels::cuda::gemm_naive},
+                                              {"kernels::cuda::gemm_tiled", kernels::cuda::gemm_tiled},
+                                              {"kernels::cuda::gemm_regblock", kernels::cuda::gemm_regblock},
+                                              {"kernels::cuda::gemm", kernels::cuda::gemm},
 #ifdef NIB_CUBLAS
-                                              {"library::gemm", kernels::library::gemm},
+                                              {"cublas::gemm", kernels::cublas::gemm},
 #endif
   };
   return impls;
@@ -138,11 +138,11 @@ struct ConvImpl {
 };
 
 std::vector<ConvImpl> conv_impls() {
-  std::vector<ConvImpl> impls = {{"custom", kernels::custom::conv2d_forward, kernels::custom::conv2d_backward_data,
-                                  kernels::custom::conv2d_backward_weight}};
+  std::vector<ConvImpl> impls = {{"cuda", kernels::cuda::conv2d_forward, kernels::cuda::conv2d_backward_data,
+                                  kernels::cuda::conv2d_backward_weight}};
 #ifdef NIB_CUDNN
-  impls.push_back({"library (cuDNN)", kernels::library::conv2d_forward, kernels::library::conv2d_backward_data,
-                   kernels::library::conv2d_backward_weight});
+  impls.push_back({"cudnn", kernels::cudnn::conv2d_forward, kernels::cudnn::conv2d_backward_data,
+                   kernels::cudnn::conv2d_backward_weight});
 #endif
   return impls;
 }
@@ -255,7 +255,7 @@ void check_conv(const ConvImpl& impl, const NamedShape& named) {
 
 }  // namespace
 
-TEST_CASE("cuda conv2d: custom and cuDNN match the reference (padding, stride, dilation, groups, depthwise)") {
+TEST_CASE("cuda conv2d: nib's kernel and cuDNN match the reference (padding, stride, dilation, groups, depthwise)") {
   for (const ConvImpl& impl : conv_impls())
     for (const NamedShape& shape : conv_shapes()) check_conv(impl, shape);
 }
@@ -295,7 +295,7 @@ TEST_CASE("cuda conv2d: cuDNN with TF32 allowed stays in FP32's range, and TF32 
     nib::testing::ScopedAllowTf32 scope(tf32);
     CAPTURE(tf32);
     DeviceVector dy(nans(yn));
-    kernels::library::conv2d_forward(s, dx.get(), dw.get(), nullptr, dy.get());
+    kernels::cudnn::conv2d_forward(s, dx.get(), dw.get(), nullptr, dy.get());
     const std::vector<float> y = dy.to_host();
     CHECK(std::all_of(y.begin(), y.end(), [](float v) { return std::isfinite(v); }));
     NIB_CHECK_CLOSE(y, expected, tf32 ? 5e-3 : 1e-4);

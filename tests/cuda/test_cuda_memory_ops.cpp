@@ -40,7 +40,7 @@ using nib::testing::random_vector;
 namespace {
 
 std::vector<int64_t> sizes() {
-  const int64_t one_stride = int64_t{32} * 256 * cuda::multiprocessor_count();
+  const int64_t one_stride = int64_t{32} * 256 * nib::cuda::multiprocessor_count();
   return {1, 7, 33, one_stride * 3 / 2 + 1};
 }
 
@@ -52,13 +52,13 @@ TEST_CASE("cuda copies round-trip host -> device -> device -> host") {
   for (int64_t n : sizes()) {
     std::vector<float> host = random_vector(static_cast<size_t>(n), 1);
     DeviceBuffer<float> a(host), b(static_cast<size_t>(n));
-    cuda::copy(b.get(), a.get(), sizeof(float) * n, cuda::CopyKind::DeviceToDevice);
+    nib::cuda::copy(b.get(), a.get(), sizeof(float) * n, nib::cuda::CopyKind::DeviceToDevice);
     CHECK(b.to_host() == host);
   }
 }
 
 TEST_CASE("allocator size classes: 512 B steps up to 1 MiB, 2 MiB steps above") {
-  using A = cuda::CachingAllocator;
+  using A = nib::cuda::CachingAllocator;
   CHECK(A::round_size(1) == 512);
   CHECK(A::round_size(512) == 512);
   CHECK(A::round_size(513) == 1024);
@@ -68,47 +68,47 @@ TEST_CASE("allocator size classes: 512 B steps up to 1 MiB, 2 MiB steps above") 
 }
 
 TEST_CASE("allocator reuses a released block of the same size class") {
-  void* first = cuda::allocate(1000);
-  cuda::release(first);
-  void* second = cuda::allocate(900);  // same 1024-byte class
+  void* first = nib::cuda::allocate(1000);
+  nib::cuda::release(first);
+  void* second = nib::cuda::allocate(900);  // same 1024-byte class
   CHECK(second == first);
-  void* third = cuda::allocate(900);  // the cached block is taken: a new one
+  void* third = nib::cuda::allocate(900);  // the cached block is taken: a new one
   CHECK(third != second);
-  cuda::release(second);
-  cuda::release(third);
+  nib::cuda::release(second);
+  nib::cuda::release(third);
 }
 
 TEST_CASE("allocator statistics follow allocations, releases and empty_cache") {
-  cuda::empty_cache();
-  cuda::MemoryStats before = cuda::memory_stats();
+  nib::cuda::empty_cache();
+  nib::cuda::MemoryStats before = nib::cuda::memory_stats();
   CHECK(before.cached == 0);
   CHECK(before.device_total > 0);
 
   const size_t bytes = (size_t{3} << 20) + 5;  // a large request: rounds to 4 MiB
-  const size_t rounded = cuda::CachingAllocator::round_size(bytes);
-  cuda::reset_peak_memory();
-  void* p = cuda::allocate(bytes);
-  cuda::MemoryStats held = cuda::memory_stats();
+  const size_t rounded = nib::cuda::CachingAllocator::round_size(bytes);
+  nib::cuda::reset_peak_memory();
+  void* p = nib::cuda::allocate(bytes);
+  nib::cuda::MemoryStats held = nib::cuda::memory_stats();
   CHECK(held.in_use == before.in_use + rounded);
   CHECK(held.peak >= held.in_use);
 
-  cuda::release(p);
-  cuda::MemoryStats released = cuda::memory_stats();
+  nib::cuda::release(p);
+  nib::cuda::MemoryStats released = nib::cuda::memory_stats();
   CHECK(released.in_use == before.in_use);
   CHECK(released.cached == rounded);
   CHECK(released.peak == held.in_use);  // the peak remembers
 
-  cuda::empty_cache();
-  CHECK(cuda::memory_stats().cached == 0);
-  cuda::reset_peak_memory();
-  CHECK(cuda::memory_stats().peak == cuda::memory_stats().in_use);
+  nib::cuda::empty_cache();
+  CHECK(nib::cuda::memory_stats().cached == 0);
+  nib::cuda::reset_peak_memory();
+  CHECK(nib::cuda::memory_stats().peak == nib::cuda::memory_stats().in_use);
 }
 
 TEST_CASE("allocator: an impossible request throws a clear out-of-memory error, and memory still works after") {
   const size_t huge = size_t{1} << 50;  // 1 PiB
   std::string message;
   try {
-    cuda::allocate(huge);
+    nib::cuda::allocate(huge);
   } catch (const Error& e) {
     message = e.what();
   }
@@ -124,12 +124,12 @@ TEST_CASE("allocator: an impossible request throws a clear out-of-memory error, 
 
 TEST_CASE("allocator rejects a pointer it did not hand out") {
   int on_the_stack = 0;
-  CHECK_THROWS_AS(cuda::release(&on_the_stack), Error);
+  CHECK_THROWS_AS(nib::cuda::release(&on_the_stack), Error);
 }
 
 // ---- Element-wise ------------------------------------------------------------
 
-TEST_CASE("custom binary ops and sum_to match the reference with and without broadcasting") {
+TEST_CASE("cuda kernel binary ops and sum_to match the reference with and without broadcasting") {
   struct Case {
     std::vector<int64_t> a, b;
   };
@@ -149,7 +149,7 @@ TEST_CASE("custom binary ops and sum_to match the reference with and without bro
     for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div}) {
       std::vector<float> want(static_cast<size_t>(n));
       reference::binary(op, s, a.data(), b.data(), want.data());
-      custom::binary(op, s, da.get(), db.get(), dy.get());
+      kernels::cuda::binary(op, s, da.get(), db.get(), dy.get());
       NIB_CHECK_CLOSE(dy.to_host(), want, 1e-6);
     }
 
@@ -158,12 +158,12 @@ TEST_CASE("custom binary ops and sum_to match the reference with and without bro
     std::vector<float> want(static_cast<size_t>(na));
     reference::sum_to(s, g.data(), want.data());
     DeviceBuffer<float> dg(g), dga(static_cast<size_t>(na));
-    custom::sum_to(s, dg.get(), dga.get());
+    kernels::cuda::sum_to(s, dg.get(), dga.get());
     NIB_CHECK_CLOSE(dga.to_host(), want, 1e-4);  // the reference sums in float, in order
   }
 }
 
-TEST_CASE("custom fill, axpy and affine match the reference") {
+TEST_CASE("cuda kernel fill, axpy and affine match the reference") {
   for (int64_t n : sizes()) {
     CAPTURE(n);
     const size_t un = static_cast<size_t>(n);
@@ -172,21 +172,21 @@ TEST_CASE("custom fill, axpy and affine match the reference") {
 
     std::vector<float> want = y;
     reference::axpy(n, -0.75f, x.data(), want.data());
-    custom::axpy(n, -0.75f, dx.get(), dy.get());
+    kernels::cuda::axpy(n, -0.75f, dx.get(), dy.get());
     NIB_CHECK_CLOSE(dy.to_host(), want, 1e-6);
 
     reference::affine(n, 1.5f, -0.25f, x.data(), want.data());
-    custom::affine(n, 1.5f, -0.25f, dx.get(), dy.get());
+    kernels::cuda::affine(n, 1.5f, -0.25f, dx.get(), dy.get());
     NIB_CHECK_CLOSE(dy.to_host(), want, 1e-6);
 
-    custom::fill(n, 3.25f, dy.get());
+    kernels::cuda::fill(n, 3.25f, dy.get());
     CHECK(dy.to_host() == std::vector<float>(un, 3.25f));
   }
 }
 
 // ---- Activations ---------------------------------------------------------------
 
-TEST_CASE("custom activations, their backward, bias_activation and bias_backward match the reference") {
+TEST_CASE("cuda kernel activations, their backward, bias_activation and bias_backward match the reference") {
   const Activation all[] = {Activation::Identity, Activation::ReLU, Activation::ReLU6, Activation::Sigmoid,
                             Activation::Tanh};
   for (int64_t n : sizes()) {
@@ -198,11 +198,11 @@ TEST_CASE("custom activations, their backward, bias_activation and bias_backward
       CAPTURE(static_cast<int>(act));
       std::vector<float> y(un), gx(un);
       reference::activation_forward(act, n, x.data(), y.data());
-      custom::activation_forward(act, n, dx.get(), dy.get());
+      kernels::cuda::activation_forward(act, n, dx.get(), dy.get());
       NIB_CHECK_CLOSE(dy.to_host(), y, 1e-6);
 
       reference::activation_backward(act, n, y.data(), gy.data(), gx.data());
-      custom::activation_backward(act, n, dy.get(), dgy.get(), dgx.get());
+      kernels::cuda::activation_backward(act, n, dy.get(), dgy.get(), dgx.get());
       NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
     }
   }
@@ -225,21 +225,21 @@ TEST_CASE("custom activations, their backward, bias_activation and bias_backward
         std::vector<float> want = y0;
         reference::bias_activation(act, l.outer, l.channels, l.inner, with_bias ? bias.data() : nullptr, want.data());
         DeviceBuffer<float> dy(y0);
-        custom::bias_activation(act, l.outer, l.channels, l.inner, with_bias ? dbias.get() : nullptr, dy.get());
+        kernels::cuda::bias_activation(act, l.outer, l.channels, l.inner, with_bias ? dbias.get() : nullptr, dy.get());
         NIB_CHECK_CLOSE(dy.to_host(), want, 1e-6);
       }
     }
     std::vector<float> want(static_cast<size_t>(l.channels));
     reference::bias_backward(l.outer, l.channels, l.inner, y0.data(), want.data());
     DeviceBuffer<float> dg(y0), dgb(static_cast<size_t>(l.channels));
-    custom::bias_backward(l.outer, l.channels, l.inner, dg.get(), dgb.get());
+    kernels::cuda::bias_backward(l.outer, l.channels, l.inner, dg.get(), dgb.get());
     NIB_CHECK_CLOSE(dgb.to_host(), want, 1e-5);
   }
 }
 
 // ---- Reductions ----------------------------------------------------------------
 
-TEST_CASE("custom sum and expand match the reference along every kind of axis") {
+TEST_CASE("cuda kernel sum and expand match the reference along every kind of axis") {
   struct Layout {
     int64_t outer, reduce, inner;
   };
@@ -253,20 +253,20 @@ TEST_CASE("custom sum and expand match the reference along every kind of axis") 
     std::vector<float> x = random_vector(n, 12), want(m);
     reference::sum(l.outer, l.reduce, l.inner, scale, x.data(), want.data());
     DeviceBuffer<float> dx(x), dy(m);
-    custom::sum(l.outer, l.reduce, l.inner, scale, dx.get(), dy.get());
+    kernels::cuda::sum(l.outer, l.reduce, l.inner, scale, dx.get(), dy.get());
     NIB_CHECK_CLOSE(dy.to_host(), want, 1e-5);
 
     std::vector<float> gy = random_vector(m, 13), gx(n);
     reference::expand(l.outer, l.reduce, l.inner, scale, gy.data(), gx.data());
     DeviceBuffer<float> dgy(gy), dgx(n);
-    custom::expand(l.outer, l.reduce, l.inner, scale, dgy.get(), dgx.get());
+    kernels::cuda::expand(l.outer, l.reduce, l.inner, scale, dgy.get(), dgx.get());
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
   }
 }
 
 // ---- Pooling -------------------------------------------------------------------
 
-TEST_CASE("custom max pooling matches the reference, winners included") {
+TEST_CASE("cuda kernel max pooling matches the reference, winners included") {
   for (const Pool2dShape& s : pool_shapes()) {
     CAPTURE(s.H);
     CAPTURE(s.W);
@@ -280,18 +280,18 @@ TEST_CASE("custom max pooling matches the reference, winners included") {
 
     DeviceBuffer<float> dx(x), dy(ny), dgy(gy), dgx(nx);
     DeviceBuffer<int32_t> dargmax(ny);
-    custom::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
+    kernels::cuda::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
     CHECK(dy.to_host() == y);  // a max is exact
     CHECK(dargmax.to_host() == argmax);
-    custom::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
+    kernels::cuda::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
 
-    custom::max_pool_forward(s, dx.get(), dy.get(), nullptr);  // evaluation: no winners kept
+    kernels::cuda::max_pool_forward(s, dx.get(), dy.get(), nullptr);  // evaluation: no winners kept
     CHECK(dy.to_host() == y);
   }
 }
 
-TEST_CASE("custom max pooling lets a NaN win as the reference does: the last NaN of the window") {
+TEST_CASE("cuda kernel max pooling lets a NaN win as the reference does: the last NaN of the window") {
   for (const Pool2dShape& s : pool_shapes()) {
     const std::string shape = nib::testing::pool_shape_text(s);
     CAPTURE(shape);
@@ -304,15 +304,15 @@ TEST_CASE("custom max pooling lets a NaN win as the reference does: the last NaN
 
     DeviceBuffer<float> dx(x), dy(ny), dgy(gy), dgx(nx);
     DeviceBuffer<int32_t> dargmax(std::vector<int32_t>(ny, -2));
-    custom::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
+    kernels::cuda::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
     CHECK(nib::testing::same_or_both_nan(dy.to_host(), y));
     CHECK(dargmax.to_host() == argmax);  // the gradient goes to the NaN the reference picked
-    custom::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
+    kernels::cuda::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
   }
 }
 
-TEST_CASE("custom average pooling matches the reference with and without counting the padding") {
+TEST_CASE("cuda kernel average pooling matches the reference with and without counting the padding") {
   for (const Pool2dShape& s : pool_shapes()) {
     for (bool include_pad : {true, false}) {
       CAPTURE(s.H);
@@ -325,15 +325,15 @@ TEST_CASE("custom average pooling matches the reference with and without countin
       reference::avg_pool_forward(s, x.data(), y.data(), include_pad);
       reference::avg_pool_backward(s, gy.data(), gx.data(), include_pad);
       DeviceBuffer<float> dx(x), dy(ny), dgy(gy), dgx(nx);
-      custom::avg_pool_forward(s, dx.get(), dy.get(), include_pad);
-      custom::avg_pool_backward(s, dgy.get(), dgx.get(), include_pad);
+      kernels::cuda::avg_pool_forward(s, dx.get(), dy.get(), include_pad);
+      kernels::cuda::avg_pool_backward(s, dgy.get(), dgx.get(), include_pad);
       NIB_CHECK_CLOSE(dy.to_host(), y, 1e-6);
       NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
     }
   }
 }
 
-TEST_CASE("custom global average pooling matches the reference") {
+TEST_CASE("cuda kernel global average pooling matches the reference") {
   for (auto [planes, HW] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {7, 49}, {33, 1}, {2048, 49}, {3, 100003}}) {
     CAPTURE(planes);
     CAPTURE(HW);
@@ -342,8 +342,8 @@ TEST_CASE("custom global average pooling matches the reference") {
     reference::global_avg_pool_forward(planes, HW, x.data(), y.data());
     reference::global_avg_pool_backward(planes, HW, gy.data(), gx.data());
     DeviceBuffer<float> dx(x), dy(ny), dgy(gy), dgx(nx);
-    custom::global_avg_pool_forward(planes, HW, dx.get(), dy.get());
-    custom::global_avg_pool_backward(planes, HW, dgy.get(), dgx.get());
+    kernels::cuda::global_avg_pool_forward(planes, HW, dx.get(), dy.get());
+    kernels::cuda::global_avg_pool_backward(planes, HW, dgy.get(), dgx.get());
     NIB_CHECK_CLOSE(dy.to_host(), y, 1e-4);
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
   }
@@ -351,7 +351,7 @@ TEST_CASE("custom global average pooling matches the reference") {
 
 // ---- Batch normalisation ---------------------------------------------------------
 
-TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matches the reference") {
+TEST_CASE("cuda kernel batchnorm (training and evaluation, forward and backward) matches the reference") {
   const float eps = 1e-5f, momentum = 0.1f;
   // The last two are split into several blocks per channel, whose ranges
   // cross from one sample's plane into the next.
@@ -375,7 +375,7 @@ TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matc
     reference::batchnorm_forward_train(s, x.data(), gamma.data(), beta.data(), eps, momentum, rm.data(), rv.data(),
                                        y.data(), mean.data(), invstd.data());
     DeviceBuffer<float> dy(n), dmean(c), dinvstd(c), drm(running_mean), drv(running_var);
-    custom::batchnorm_forward_train(s, dx.get(), dgamma.get(), dbeta.get(), eps, momentum, drm.get(), drv.get(),
+    kernels::cuda::batchnorm_forward_train(s, dx.get(), dgamma.get(), dbeta.get(), eps, momentum, drm.get(), drv.get(),
                                     dy.get(), dmean.get(), dinvstd.get());
     NIB_CHECK_CLOSE(dy.to_host(), y, 1e-4);
     NIB_CHECK_CLOSE(dmean.to_host(), mean, 1e-5);
@@ -388,14 +388,14 @@ TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matc
     reference::batchnorm_backward_train(s, x.data(), gy.data(), gamma.data(), mean.data(), invstd.data(), gx.data(),
                                         ggamma.data(), gbeta.data());
     DeviceBuffer<float> dsaved_mean(mean), dsaved_invstd(invstd), dgx(n), dggamma(c), dgbeta(c);
-    custom::batchnorm_backward_train(s, dx.get(), dgy.get(), dgamma.get(), dsaved_mean.get(), dsaved_invstd.get(),
+    kernels::cuda::batchnorm_backward_train(s, dx.get(), dgy.get(), dgamma.get(), dsaved_mean.get(), dsaved_invstd.get(),
                                      dgx.get(), dggamma.get(), dgbeta.get());
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-4);
     NIB_CHECK_CLOSE(dggamma.to_host(), ggamma, 1e-4);
     NIB_CHECK_CLOSE(dgbeta.to_host(), gbeta, 1e-5);
     // Only the input gradient (a frozen BN layer still passes gradients through).
-    custom::fill(static_cast<int64_t>(n), 0.0f, dgx.get());
-    custom::batchnorm_backward_train(s, dx.get(), dgy.get(), dgamma.get(), dsaved_mean.get(), dsaved_invstd.get(),
+    kernels::cuda::fill(static_cast<int64_t>(n), 0.0f, dgx.get());
+    kernels::cuda::batchnorm_backward_train(s, dx.get(), dgy.get(), dgamma.get(), dsaved_mean.get(), dsaved_invstd.get(),
                                      dgx.get(), nullptr, nullptr);
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-4);
 
@@ -403,12 +403,12 @@ TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matc
     DeviceBuffer<float> drm0(running_mean), drv0(running_var);
     reference::batchnorm_forward_eval(s, x.data(), gamma.data(), beta.data(), running_mean.data(), running_var.data(),
                                       eps, y.data());
-    custom::batchnorm_forward_eval(s, dx.get(), dgamma.get(), dbeta.get(), drm0.get(), drv0.get(), eps, dy.get());
+    kernels::cuda::batchnorm_forward_eval(s, dx.get(), dgamma.get(), dbeta.get(), drm0.get(), drv0.get(), eps, dy.get());
     NIB_CHECK_CLOSE(dy.to_host(), y, 1e-5);
 
     reference::batchnorm_backward_eval(s, x.data(), gy.data(), gamma.data(), running_mean.data(), running_var.data(),
                                        eps, gx.data(), ggamma.data(), gbeta.data());
-    custom::batchnorm_backward_eval(s, dx.get(), dgy.get(), dgamma.get(), drm0.get(), drv0.get(), eps, dgx.get(),
+    kernels::cuda::batchnorm_backward_eval(s, dx.get(), dgy.get(), dgamma.get(), drm0.get(), drv0.get(), eps, dgx.get(),
                                     dggamma.get(), dgbeta.get());
     NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-5);
     NIB_CHECK_CLOSE(dggamma.to_host(), ggamma, 1e-4);
@@ -418,7 +418,7 @@ TEST_CASE("custom batchnorm (training and evaluation, forward and backward) matc
 
 // ---- Softmax and cross-entropy ---------------------------------------------------
 
-TEST_CASE("custom softmax and log-softmax match the reference, forward and backward") {
+TEST_CASE("cuda kernel softmax and log-softmax match the reference, forward and backward") {
   for (int64_t rows : {1, 5, 300}) {
     for (int64_t cols : {1, 10, 33, 1000, 1025}) {
       for (bool log : {false, true}) {
@@ -430,17 +430,17 @@ TEST_CASE("custom softmax and log-softmax match the reference, forward and backw
         reference::softmax_forward(rows, cols, x.data(), y.data(), log);
         reference::softmax_backward(rows, cols, y.data(), gy.data(), gx.data(), log);
         DeviceBuffer<float> dx(x), dy(n), dgy(gy), dgx(n);
-        custom::softmax_forward(rows, cols, dx.get(), dy.get(), log);
+        kernels::cuda::softmax_forward(rows, cols, dx.get(), dy.get(), log);
         NIB_CHECK_CLOSE(dy.to_host(), y, 1e-5);
         DeviceBuffer<float> dy_ref(y);  // the backward from the same y on both sides
-        custom::softmax_backward(rows, cols, dy_ref.get(), dgy.get(), dgx.get(), log);
+        kernels::cuda::softmax_backward(rows, cols, dy_ref.get(), dgy.get(), dgx.get(), log);
         NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-5);
       }
     }
   }
 }
 
-TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
+TEST_CASE("cuda kernel cross-entropy matches the reference, with label smoothing") {
   for (int64_t rows : {1, 7, 300}) {
     for (int64_t cols : {1, 10, 1000}) {
       for (float smoothing : {0.0f, 0.1f}) {
@@ -460,7 +460,7 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
 
         DeviceBuffer<float> dlogits(logits), dloss(r), dprobs(n), dgrad_loss(grad_loss), dgx(n);
         DeviceBuffer<int32_t> dlabels(labels);
-        custom::cross_entropy_forward(rows, cols, dlogits.get(), dlabels.get(), smoothing, dloss.get(), dprobs.get());
+        kernels::cuda::cross_entropy_forward(rows, cols, dlogits.get(), dlabels.get(), smoothing, dloss.get(), dprobs.get());
         // log p = (x - max) - log_sum rounds at the scale of log p. On the
         // CPU harness: probabilities within 2.4e-7, gradients 1.5e-8; via a
         // rounded log_z = max + log_sum (the old kernel) 1.9e-6 and 5.4e-7.
@@ -468,7 +468,7 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
         NIB_CHECK_CLOSE(dloss.to_host(), loss, 1e-6);
         NIB_CHECK_CLOSE(dprobs.to_host(), probs, 1e-6);
         for (float l : dloss.to_host()) CHECK(std::isfinite(l));
-        custom::cross_entropy_backward(rows, cols, dprobs.get(), dlabels.get(), smoothing, dgrad_loss.get(),
+        kernels::cuda::cross_entropy_backward(rows, cols, dprobs.get(), dlabels.get(), smoothing, dgrad_loss.get(),
                                        dgx.get());
         NIB_CHECK_CLOSE(dgx.to_host(), gx, 5e-7);
       }
@@ -476,23 +476,23 @@ TEST_CASE("custom cross-entropy matches the reference, with label smoothing") {
   }
 }
 
-TEST_CASE("custom cross-entropy checks the labels on the GPU; the error comes at the next wait for it") {
+TEST_CASE("cuda kernel cross-entropy checks the labels on the GPU; the error comes at the next wait for it") {
   const int64_t rows = 5, cols = 10;
   std::vector<float> logits = random_vector(static_cast<size_t>(rows * cols), 29);
   DeviceBuffer<float> dlogits(logits), dloss(static_cast<size_t>(rows)), dprobs(static_cast<size_t>(rows * cols));
   // Two bad labels: the one at the lowest position is reported, whatever order the GPU ran the rows in.
   DeviceBuffer<int32_t> bad(std::vector<int32_t>{0, 12, 3, -1, 9}), good(std::vector<int32_t>{0, 1, 3, 2, 9});
 
-  CHECK_NOTHROW(custom::cross_entropy_forward(rows, cols, dlogits.get(), bad.get(), 0.0f, dloss.get(), dprobs.get()));
-  CHECK_THROWS_WITH_AS(cuda::synchronize(), doctest::Contains("label 12 at position 1 is outside [0, 10)"), Error);
+  CHECK_NOTHROW(kernels::cuda::cross_entropy_forward(rows, cols, dlogits.get(), bad.get(), 0.0f, dloss.get(), dprobs.get()));
+  CHECK_THROWS_WITH_AS(nib::cuda::synchronize(), doctest::Contains("label 12 at position 1 is outside [0, 10)"), Error);
   const std::vector<float> loss = dloss.to_host();  // the error was taken: this wait raises nothing
   CHECK(std::isnan(loss[1]));  // a bad label's row has no loss...
   CHECK(std::isnan(loss[3]));
   CHECK(std::isfinite(loss[0]));  // ...and the others are unaffected
   CHECK(std::isfinite(loss[4]));
 
-  custom::cross_entropy_forward(rows, cols, dlogits.get(), good.get(), 0.0f, dloss.get(), dprobs.get());
-  CHECK_NOTHROW(cuda::synchronize());  // the report was cleared
+  kernels::cuda::cross_entropy_forward(rows, cols, dlogits.get(), good.get(), 0.0f, dloss.get(), dprobs.get());
+  CHECK_NOTHROW(nib::cuda::synchronize());  // the report was cleared
 }
 
 TEST_CASE("cross_entropy on CUDA raises the CPU's message for a bad label at loss.item(), without copying labels") {
@@ -507,7 +507,7 @@ TEST_CASE("cross_entropy on CUDA raises the CPU's message for a bad label at los
 
 // ---- Dropout -------------------------------------------------------------------
 
-TEST_CASE("custom dropout drops exactly the elements the CPU reference drops") {
+TEST_CASE("cuda kernel dropout drops exactly the elements the CPU reference drops") {
   for (int64_t n : sizes()) {
     for (float p : {0.0f, 0.1f, 0.5f, 0.9f}) {
       CAPTURE(n);
@@ -521,10 +521,10 @@ TEST_CASE("custom dropout drops exactly the elements the CPU reference drops") {
 
       DeviceBuffer<float> dx(x), dy(un), dgy(gy), dgx(un);
       DeviceBuffer<uint8_t> dmask(un);
-      custom::dropout_forward(n, dx.get(), p, seed, dmask.get(), dy.get());
+      kernels::cuda::dropout_forward(n, dx.get(), p, seed, dmask.get(), dy.get());
       CHECK(dmask.to_host() == mask);
       NIB_CHECK_CLOSE(dy.to_host(), y, 1e-6);
-      custom::dropout_backward(n, dgy.get(), dmask.get(), p, dgx.get());
+      kernels::cuda::dropout_backward(n, dgy.get(), dmask.get(), p, dgx.get());
       NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
     }
   }
@@ -533,7 +533,7 @@ TEST_CASE("custom dropout drops exactly the elements the CPU reference drops") {
   std::vector<float> ones(n, 1.0f);
   DeviceBuffer<float> dx(ones), dy(n);
   DeviceBuffer<uint8_t> dmask(n);
-  custom::dropout_forward(n, dx.get(), 0.3f, 42, dmask.get(), dy.get());
+  kernels::cuda::dropout_forward(n, dx.get(), 0.3f, 42, dmask.get(), dy.get());
   std::vector<uint8_t> mask = dmask.to_host();
   int kept = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -546,7 +546,7 @@ TEST_CASE("custom dropout drops exactly the elements the CPU reference drops") {
 
 // ---- Copies and padding -----------------------------------------------------------
 
-TEST_CASE("custom copy2d matches the reference for strided rows") {
+TEST_CASE("cuda kernel copy2d matches the reference for strided rows") {
   struct Case {
     int64_t rows, cols, src_stride, dst_stride;
   };
@@ -559,12 +559,12 @@ TEST_CASE("custom copy2d matches the reference for strided rows") {
     std::vector<float> src = random_vector(ns, 31), dst = random_vector(nd, 32);
     DeviceBuffer<float> dsrc(src), ddst(dst);  // dst starts with the same contents on both sides
     reference::copy2d(c.rows, c.cols, src.data(), c.src_stride, dst.data(), c.dst_stride);
-    custom::copy2d(c.rows, c.cols, dsrc.get(), c.src_stride, ddst.get(), c.dst_stride);
+    kernels::cuda::copy2d(c.rows, c.cols, dsrc.get(), c.src_stride, ddst.get(), c.dst_stride);
     CHECK(ddst.to_host() == dst);  // untouched gaps stay as they were
   }
 }
 
-TEST_CASE("custom pad2d matches the reference for padding, cropping and both") {
+TEST_CASE("cuda kernel pad2d matches the reference for padding, cropping and both") {
   struct Case {
     int64_t planes, H, W, top, bottom, left, right;
   };
@@ -577,12 +577,12 @@ TEST_CASE("custom pad2d matches the reference for padding, cropping and both") {
     std::vector<float> x = random_vector(nx, 33), y(ny);
     reference::pad2d(c.planes, c.H, c.W, c.top, c.bottom, c.left, c.right, x.data(), y.data());
     DeviceBuffer<float> dx(x), dy(ny);
-    custom::pad2d(c.planes, c.H, c.W, c.top, c.bottom, c.left, c.right, dx.get(), dy.get());
+    kernels::cuda::pad2d(c.planes, c.H, c.W, c.top, c.bottom, c.left, c.right, dx.get(), dy.get());
     CHECK(dy.to_host() == y);
 
     // The backward of a pad is the pad with every amount negated: it gives x back.
     DeviceBuffer<float> dback(nx);
-    custom::pad2d(c.planes, Ho, Wo, -c.top, -c.bottom, -c.left, -c.right, dy.get(), dback.get());
+    kernels::cuda::pad2d(c.planes, Ho, Wo, -c.top, -c.bottom, -c.left, -c.right, dy.get(), dback.get());
     if (c.top >= 0 && c.bottom >= 0 && c.left >= 0 && c.right >= 0) CHECK(dback.to_host() == x);
   }
 }
@@ -646,7 +646,7 @@ std::vector<int64_t> optim_sizes() {
 
 }  // namespace
 
-TEST_CASE("custom SGD step matches the reference over many tensors, for three steps") {
+TEST_CASE("cuda kernel SGD step matches the reference over many tensors, for three steps") {
   for (float momentum : {0.0f, 0.9f}) {
     for (bool nesterov : {false, true}) {
       if (nesterov && momentum == 0.0f) continue;
@@ -659,14 +659,14 @@ TEST_CASE("custom SGD step matches the reference over many tensors, for three st
         o.nesterov = nesterov;
         o.first_step = step == 0;
         reference::sgd_step(f.host_slots(), o);
-        custom::sgd_step(f.device_slots(), o);
+        kernels::cuda::sgd_step(f.device_slots(), o);
       }
       f.check_equal();
     }
   }
 }
 
-TEST_CASE("custom Adam and AdamW steps match the reference over many tensors, for three steps") {
+TEST_CASE("cuda kernel Adam and AdamW steps match the reference over many tensors, for three steps") {
   for (bool decoupled : {false, true}) {
     CAPTURE(decoupled);
     OptimFixture f(optim_sizes());
@@ -674,7 +674,7 @@ TEST_CASE("custom Adam and AdamW steps match the reference over many tensors, fo
       AdamParams o;
       o.lr = 1e-2f, o.weight_decay = 0.05f, o.decoupled = decoupled, o.step = step;
       reference::adam_step(f.host_slots(), o);
-      custom::adam_step(f.device_slots(), o);
+      kernels::cuda::adam_step(f.device_slots(), o);
     }
     f.check_equal();
   }
