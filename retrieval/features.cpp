@@ -7,6 +7,7 @@
 #include "layers/sequential.h"
 #include "layers/state_dict.h"
 #include "models/imagenet_weights.h"
+#include "models/keras/keras_graph.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
@@ -59,9 +60,12 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     channels_ = info.model.in_channels;
     NIB_CHECK(options.image_size == 0 || options.image_size == image_size_, name, " was trained on ", image_size_,
               "x", image_size_, " images; --image-size ", options.image_size, " does not fit it");
-    // Default: the input of the last layer (the penultimate features).
+    // Default: the input of the last layer (the penultimate features); for a
+    // model converted from Keras, the input of its final Dense.
     if (auto* seq = dynamic_cast<Sequential*>(model_.get()); seq && seq->size() >= 2)
       layer_ = seq->children()[seq->size() - 2].first;
+    if (auto* keras = dynamic_cast<models::keras::KerasGraph*>(model_.get()); keras && options.layer.empty())
+      layer_ = keras->graph().feature_layer();
   } else {
     NIB_CHECK(!options.weights.empty(), "--model ", name, " needs --weights (or give a run directory of nib train)");
     models::PretrainedOptions p;
