@@ -119,10 +119,10 @@ int convert_keras(const std::string& in, const std::string& out, Args& args, int
     std::map<std::string, std::string> metadata;
     NamedTensors tensors = formats::keras::application_weights(converted, metadata);
     save_safetensors(out, tensors, metadata);
+    std::string width = metadata.count("width") ? ", width " + metadata.at("width") : "";
     std::printf("%s: nib's %s (padding %s, preprocess %s%s), %zu tensors; checked to give the Keras model's outputs\n",
                 out.c_str(), metadata.at("arch").c_str(), metadata.at("padding").c_str(),
-                metadata.at("preprocess").c_str(), metadata.count("width") ? (", width " + metadata.at("width")).c_str() : "",
-                tensors.size());
+                metadata.at("preprocess").c_str(), width.c_str(), tensors.size());
     return 0;
   }
 
@@ -140,7 +140,8 @@ int convert_keras(const std::string& in, const std::string& out, Args& args, int
   info.pretrained = in;
   make_dirs(out);
   // Weights first: a directory with a config.json always has its weights.
-  save_module(*converted.model, out + "/model.safetensors", {{"model", "keras_graph"}, {"source", converted.spec.options.at("source")}});
+  save_module(*converted.model, out + "/model.safetensors",
+              {{"model", "keras_graph"}, {"source", converted.spec.options.at("source")}});
   train::save_run_info(out, info);
   std::printf("written: %s (config.json, model.safetensors): %lld classes\n", out.c_str(),
               static_cast<long long>(converted.spec.classes));
@@ -163,7 +164,8 @@ int convert(int argc, char** argv) {
   NIB_CHECK(args.positional().size() == 2, "expected IN and OUT (see nib convert --help)");
   const std::string in = args.positional()[0];
   const std::string out = args.positional()[1];
-  NIB_CHECK(std::filesystem::absolute(in) != std::filesystem::absolute(out), in, ": input and output are the same file");
+  NIB_CHECK(std::filesystem::absolute(in) != std::filesystem::absolute(out), in,
+            ": input and output are the same file");
   if (is_keras_file(in)) return convert_keras(in, out, args, argc, argv);
 
   std::string arch = args.get("arch", "");

@@ -10,6 +10,7 @@
 
 #include "formats/hdf5_file.h"
 #include "formats/keras/converter.h"
+#include "formats/keras/model_config.h"
 #include "formats/keras/weight_store.h"
 #include "helpers.h"
 #include "layers/state_dict.h"
@@ -33,8 +34,12 @@ const bool kNoHdf5 = !hdf5::available();
 
 std::string fixture(const std::string& name) { return std::string(NIB_FIXTURE_DIR) + "/keras/" + name; }
 
-// NHWC (Keras) <-> NCHW (nib) for 4-D tensors; others unchanged.
-Tensor to_nib(const Tensor& keras) { return keras.dim() == 4 ? models::keras::nib_order(keras) : keras; }
+// NHWC (Keras) <-> NCHW (nib) for 4-D tensors; others unchanged, except an
+// input image [N, H, W] (a Keras input without channels), which nib takes as [N, 1, H, W].
+Tensor to_nib(const Tensor& keras) {
+  if (keras.dim() == 3) return keras.reshape({keras.size(0), 1, keras.size(1), keras.size(2)});
+  return keras.dim() == 4 ? models::keras::nib_order(keras) : keras;
+}
 Tensor to_keras(const Tensor& nib) { return nib.dim() == 4 ? models::keras::keras_order(nib) : nib; }
 
 // A layer's output in Keras' layout: NHWC maps, and a Flatten that flattens
@@ -42,7 +47,8 @@ Tensor to_keras(const Tensor& nib) { return nib.dim() == 4 ? models::keras::kera
 // Dropouts after such a Flatten keep its order.
 Tensor keras_layout(models::keras::KerasGraph& model, const std::string& layer, const Tensor& y) {
   std::string flattened = layer;
-  while (model.graph().find(flattened)->class_name == "Dropout") flattened = model.graph().find(flattened)->inputs.at(0);
+  while (model.graph().find(flattened)->class_name == "Dropout")
+    flattened = model.graph().find(flattened)->inputs.at(0);
   auto* flatten = dynamic_cast<models::keras::KerasFlatten*>(model.find(flattened));
   if (!flatten || !flatten->channels_first) return to_keras(y);
   const std::string& input = model.graph().find(flattened)->inputs.at(0);
@@ -89,6 +95,7 @@ struct Fixture {
 const Fixture kFixtures[] = {
     {"k2_cnn.h5", "Keras 2 HDF5", 9},
     {"k2_functional.h5", "Keras 2 HDF5", 14},
+    {"k2_mlp_flatten.h5", "Keras 2 HDF5", 3},
     {"k3_functional.h5", "Keras 3 HDF5", 9},
     {"k3_mlp_rgb.h5", "Keras 3 HDF5", 2},
     {"k3_sequential.keras", "Keras 3 archive (.keras)", 9},
@@ -122,14 +129,16 @@ TEST_CASE("every layer of converted Keras models matches the PyTorch reference, 
     int compared = 0;
     for (const std::string& layer : converted.model->layer_names()) {
       if (!expected.count(layer)) continue;
-      check_matches(keras_layout(*converted.model, layer, got.at(layer)), expected.at(layer), name + ": layer " + layer);
+      check_matches(keras_layout(*converted.model, layer, got.at(layer)), expected.at(layer),
+                    name + ": layer " + layer);
       ++compared;
     }
     // The MLP's fixture holds its two layers; the others every layer.
     CHECK(compared == f.layers);
     // The final softmax nib leaves out gives Keras' own output.
     bool softmax_left = false;
-    for (const auto& note : converted.notes) softmax_left = softmax_left || note.find("final softmax") != std::string::npos;
+    for (const auto& note : converted.notes)
+      softmax_left = softmax_left || note.find("final softmax") != std::string::npos;
     CHECK(expected.count("keras_output") == (softmax_left ? 1 : 0));
     if (softmax_left)
       check_matches(ops::softmax(got.at("(output)")), expected.at("keras_output"), name + ": softmax of the output");
@@ -273,10 +282,10 @@ TEST_CASE("bad Keras files give one-line errors naming the file and the problem"
 
 TEST_CASE("the two real Keras files match the PyTorch reference layer by layer" *
           doctest::skip(kNoHdf5 || !std::filesystem::exists(data_dir() + "/keras/mnist_cnn_keras2.h5"))) {
-  for (const char* name : {"mnist_cnn_keras2", "mnist_mlp_keras3"}) {
+  for (std::string name : {"mnist_cnn_keras2", "mnist_mlp_keras3"}) {
     CAPTURE(name);
     auto converted = convert_keras_model(data_dir() + "/keras/" + name + ".h5");
-    SafeTensorsFile io = load_safetensors(fixture(std::string("real_") + name + "_layers.safetensors"));
+    SafeTensorsFile io = load_safetensors(fixture("real_" + name + "_layers.safetensors"));
     std::map<std::string, Tensor> expected(io.tensors.begin(), io.tensors.end());
     std::map<std::string, Tensor> got = layer_outputs(*converted.model, to_nib(expected.at("input")));
     for (const std::string& layer : converted.model->layer_names()) {
@@ -286,7 +295,60 @@ TEST_CASE("the two real Keras files match the PyTorch reference layer by layer" 
       std::vector<float> values = all.to_vector(), sampled;
       for (int64_t i = 0; i < all.size(0); ++i)
         for (int64_t j = 0; j < kept; ++j) sampled.push_back(values[i * n + j * stride]);
-      check_matches(Tensor::from_vector(sampled, {all.size(0), kept}), expected.at(layer), std::string(name) + ": " + layer);
+      check_matches(Tensor::from_vector(sampled, {all.size(0), kept}), expected.at(layer),
+                    name + ": " + layer);
     }
   }
+}
+
+TEST_CASE("model configs nib cannot convert are refused with the reason") {
+  using formats::keras::parse_model_config;
+  auto error = [](const std::string& config) {
+    return error_of([&] { parse_model_config(json::parse(config), "m.h5"); });
+  };
+  const std::string input = R"({"class_name": "InputLayer", "name": "in", "config": {"name": "in",
+                                "batch_input_shape": [null, 4, 4, 1]}, "inbound_nodes": []})";
+  auto functional = [&](const std::string& layers, const std::string& inputs, const std::string& outputs) {
+    return R"({"class_name": "Functional", "config": {"name": "f", "layers": [)" + input + "," + layers +
+           R"(], "input_layers": )" + inputs + R"(, "output_layers": )" + outputs + "}}";
+  };
+  const std::string dense = R"({"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2},
+                                "inbound_nodes": [[["in", 0, 0, {}]]]})";
+  // Keras 3 writes a single input or output without the outer list.
+  CHECK(parse_model_config(json::parse(functional(dense, R"(["in", 0, 0])", R"(["d", 0, 0])")), "m.h5")
+            .graph.layers.size() == 1);
+  CHECK(error(functional(dense, R"([["in", 0, 0], ["in", 0, 0]])", R"([["d", 0, 0]])")) ==
+        "m.h5: the model has 2 inputs; nib converts models with one");
+  const std::string shared = R"({"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2},
+                                 "inbound_nodes": [[["in", 0, 0, {}]], [["in", 0, 0, {}]]]})";
+  CHECK(error(functional(shared, R"([["in", 0, 0]])", R"([["d", 0, 0]])")) ==
+        "m.h5: layer 'd' is called 2 times in the model; nib converts layers used once");
+  const std::string nested = R"({"class_name": "Functional", "name": "base", "config": {"name": "base"},
+                                 "inbound_nodes": [[["in", 0, 0, {}]]]})";
+  CHECK(error(functional(nested, R"([["in", 0, 0]])", R"([["base", 0, 0]])"))
+            .find("m.h5: layer 'base' is a whole Functional model nested in this one") == 0);
+  CHECK(error(R"({"class_name": "MyModel", "config": {}})").find("m.h5: the model is a MyModel") == 0);
+  CHECK(error(R"({"class_name": "Sequential", "config": {"layers": 3}})").find("m.h5: malformed model config") == 0);
+}
+
+TEST_CASE("layer settings nib cannot compute are refused, naming the layer") {
+  auto build = [](const std::string& cls, const std::string& config) {
+    models::keras::GraphDescription g;
+    g.input_name = "in";
+    g.input_shape = {6, 6, 3};
+    g.layers.push_back({"x", cls, {"in"}, json::parse(config)});
+    g.output = "x";
+    return error_of([&] { models::keras::KerasGraph(g, 3, 6, models::Preprocess::None); });
+  };
+  CHECK(build("Conv2D", R"({"filters": 2, "kernel_size": 3, "padding": "causal"})") ==
+        "layer 'x' (Conv2D): padding 'causal' is not supported (valid or same)");
+  CHECK(build("Conv2D", R"({"filters": 2, "kernel_size": 3, "strides": [2, 1]})") ==
+        "layer 'x' (Conv2D): strides 2x1: only equal sizes in both directions are supported");
+  CHECK(build("Conv2D", R"({"filters": 2, "kernel_size": 3, "data_format": "channels_first"})") ==
+        "layer 'x' (Conv2D): data_format channels_first is not supported (only channels_last)");
+  CHECK(build("Activation", R"({"activation": "swish"})").find("layer 'x': activation 'swish' is not supported") == 0);
+  CHECK(build("ReLU", R"({"max_value": 4.0})").find("max_value=4") != std::string::npos);
+  CHECK(build("Dense", R"({"units": 2})").find("Dense on a 4-D input") != std::string::npos);
+  CHECK(build("Softmax", R"({"axis": 1})") == "layer 'x' (Softmax): only axis -1 is supported");
+  CHECK(build("Conv2D", R"({"kernel_size": 3})") == "layer 'x' (Conv2D): filters must be a positive whole number, got none");
 }

@@ -103,9 +103,9 @@ InputSize input_size(const GraphDescription& g, const ConvertOptions& options, c
   const std::vector<int64_t>& shape = g.input_shape;
   NIB_CHECK(!shape.empty(), source, ": the model does not record its input shape");
   InputSize in;
-  if (shape.size() == 3) {
+  if (shape.size() == 2 || shape.size() == 3) {  // (H, W, C), or (H, W) for grayscale (Flatten(input_shape=(28, 28)))
     int64_t h = shape[0], w = shape[1];
-    in.channels = shape[2];
+    in.channels = shape.size() == 3 ? shape[2] : 1;
     NIB_CHECK(in.channels == 1 || in.channels == 3, source, ": the model takes ", in.channels,
               " channels; nib's images have 1 or 3");
     NIB_CHECK(h < 0 || w < 0 || h == w, source, ": the model takes ", h, "x", w,
@@ -119,7 +119,7 @@ InputSize input_size(const GraphDescription& g, const ConvertOptions& options, c
     return in;
   }
   NIB_CHECK(shape.size() == 1 && shape[0] > 0, source, ": input shape of rank ", shape.size(),
-            " is not supported (images (H, W, C) or vectors (D))");
+            " is not supported (images (H, W, C) or (H, W), or vectors (D))");
   // A vector: an image flattened, D = C * S * S.
   int64_t d = shape[0];
   if (options.image_size > 0) {
@@ -201,9 +201,7 @@ ConvertedModel convert_keras_model(const std::string& path, const ConvertOptions
 
   // Each built layer's weights, reordered for nib.
   NamedTensors weights;
-  auto shape_of = [&](const std::string& name) {
-    return name == g.input_name ? Shape{1, in.channels, in.image_size, in.image_size} : out.model->output_shape(name);
-  };
+  auto shape_of = [&](const std::string& name) { return out.model->output_shape(name); };
   for (const std::string& name : out.model->layer_names()) {
     const GraphLayer& layer = *g.find(name);
     std::vector<Tensor> keras = file.weights->layer_weights(layer, weight_slots(layer));
@@ -242,10 +240,13 @@ std::string summary(const ConvertedModel& c) {
   const GraphDescription& g = c.model->graph();
   std::string text = str("Model: \"", c.model_name, "\" (", c.model_class, ", ", c.format,
                          c.keras_version.empty() ? "" : ", Keras " + c.keras_version, ")\n");
-  char line[512];
-  auto row = [&](const std::string& a, const std::string& b, const std::string& p, const std::string& d) {
-    std::snprintf(line, sizeof line, "%-42s %-22s %12s  %s\n", a.c_str(), b.c_str(), p.c_str(), d.c_str());
-    text += line;
+  auto pad = [](const std::string& s, size_t width) {
+    return s.size() < width ? s + std::string(width - s.size(), ' ') : s;
+  };
+  auto row = [&](const std::string& layer, const std::string& shape, const std::string& params,
+                 const std::string& inputs) {
+    std::string count = params.size() < 12 ? std::string(12 - params.size(), ' ') + params : params;
+    text += pad(layer, 42) + " " + pad(shape, 22) + " " + count + (inputs.empty() ? "" : "  " + inputs) + "\n";
   };
   std::string rule(90, '-');
   row("Layer (type)", "Output Shape", "Param #", functional ? "Connected to" : "");

@@ -53,7 +53,8 @@ class Converter {
     const Tensor& t = keras_.at(i);
     // Keras 2 stores some vectors with leading 1s (Normalization's [1, 1, 1, C]): the same values.
     if (t.shape() != expected && expected.rank() == 1 && t.numel() == expected.numel()) return t.reshape(expected);
-    NIB_CHECK(t.shape() == expected, source_, ": layer '", layer_.name, "' (", layer_.class_name, "): ", what, " has shape ",
+    NIB_CHECK(t.shape() == expected, source_, ": layer '", layer_.name, "' (", layer_.class_name, "): ", what,
+              " has shape ",
               dims(t.shape()), " in the file, but the layer's config makes it ", dims(expected));
     return t;
   }

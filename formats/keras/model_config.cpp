@@ -64,7 +64,8 @@ std::vector<TensorRef> node_inputs(const json::Value& node) {
 std::vector<TensorRef> endpoint_refs(const json::Value& v) {
   std::vector<TensorRef> refs;
   const json::Array& items = v.as_array();
-  if (!items.empty() && items[0].is_string()) return {{items[0].as_string(), items.at(1).as_int(), items.at(2).as_int()}};
+  if (!items.empty() && items[0].is_string())
+    return {{items[0].as_string(), items.at(1).as_int(), items.at(2).as_int()}};
   for (const auto& ref : items) refs.push_back({ref.at(0).as_string(), ref.at(1).as_int(), ref.at(2).as_int()});
   return refs;
 }
@@ -194,7 +195,8 @@ ModelConfig parse_model_config(const json::Value& root, const std::string& sourc
   }
   sort_topologically(m, source);
   if (m.graph.find(m.graph.output) == nullptr)
-    NIB_CHECK(m.graph.output == m.graph.input_name, source, ": the output layer '", m.graph.output, "' is not in the model");
+    NIB_CHECK(m.graph.output == m.graph.input_name, source, ": the output layer '", m.graph.output,
+              "' is not in the model");
   return m;
 }
 

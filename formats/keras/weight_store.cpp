@@ -35,7 +35,8 @@ class H5Store : public WeightStore {
     if (file_->is_group(group)) {
       std::vector<std::string> paths;
       if (file_->has_attribute(group, "weight_names") || file_->has_attribute(group, "weight_names0"))
-        for (const auto& name : file_->string_list_attribute(group, "weight_names")) paths.push_back(group + "/" + name);
+        for (const auto& name : file_->string_list_attribute(group, "weight_names"))
+          paths.push_back(group + "/" + name);
       else
         collect_datasets(group, paths);
       for (const auto& path : paths) {

@@ -88,6 +88,7 @@ KerasGraph::KerasGraph(GraphDescription graph, int64_t in_channels, int64_t imag
   NoGrad no_grad;
   std::map<std::string, Tensor> values{{graph_.input_name, input_tensor(Tensor::zeros({1, in_channels, image_size,
                                                                                       image_size}))}};
+  shapes_[graph_.input_name] = values[graph_.input_name].shape();
   for (const GraphLayer& layer : graph_.layers) {
     if (!needed.count(layer.name)) continue;
     NIB_CHECK(layer.name.find('.') == std::string::npos && !layer.name.empty(), "layer '", layer.name,
@@ -122,6 +123,8 @@ Tensor KerasGraph::input_tensor(const Tensor& images) const {
   NIB_CHECK(images.dim() == 4 && images.size(1) == in_channels_, "keras_graph: expected images [N, ", in_channels_,
             ", H, W], got ", images.shape());
   Tensor x = models::preprocess(images, preprocess_);
+  // (H, W): Keras' grayscale images without a channel axis.
+  if (graph_.input_shape.size() == 2) return x.reshape({x.size(0), x.size(2), x.size(3)});
   if (graph_.input_shape.size() != 1) return x;
   // A vector input: the image as Keras code flattens one (H, W, C order).
   Tensor flat = keras_order(x).flatten(1);

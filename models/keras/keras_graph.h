@@ -5,7 +5,7 @@
 //
 // The description is the Keras model's own, trimmed to what nib uses:
 //
-//   {"input": {"name": "conv2d_input", "shape": [28, 28, 1]},   Keras' (H, W, C), or (D) for vectors
+//   {"input": {"name": "conv2d_input", "shape": [28, 28, 1]},   Keras' (H, W, C), (H, W) or (D)
 //    "layers": [{"name": "conv2d", "class_name": "Conv2D", "inputs": ["conv2d_input"],
 //                "config": {"filters": 32, "kernel_size": [3, 3], "activation": "relu", ...}},
 //               ...],
@@ -20,7 +20,7 @@
 // applies the input scaling the Keras model was trained with (a Preprocess,
 // e.g. "raw" for pixels in 0..255) inside forward. A Keras model whose input
 // is a vector (an MLP on 784 pixels) gets the image flattened in Keras'
-// H, W, C order.
+// H, W, C order; one whose input is (H, W) gets [N, H, W].
 #pragma once
 
 #include <map>
@@ -42,7 +42,7 @@ struct GraphLayer {
 
 struct GraphDescription {
   std::string input_name;
-  std::vector<int64_t> input_shape;  // Keras' order, without the batch: {H, W, C} or {D}
+  std::vector<int64_t> input_shape;  // Keras' order, without the batch: {H, W, C}, {H, W} or {D}
   std::vector<GraphLayer> layers;    // each after the layers it takes
   std::string output;
 
@@ -74,7 +74,7 @@ class KerasGraph : public Module {
   const GraphDescription& graph() const { return graph_; }
   Preprocess preprocess() const { return preprocess_; }
   // The layers built (all, or up to the features), in order, and their
-  // output shapes for one image in nib's layout ([1, 32, 26, 26]).
+  // output shapes (or the input's) for one image in nib's layout ([1, 32, 26, 26]).
   const std::vector<std::string>& layer_names() const { return order_; }
   const Shape& output_shape(const std::string& layer) const { return shapes_.at(layer); }
 

@@ -33,6 +33,12 @@ class Config {
     if (v != static_cast<double>(static_cast<int64_t>(v))) error(key + " is not a whole number");
     return static_cast<int64_t>(v);
   }
+  // A size that must be given and positive (filters, units).
+  int64_t positive(const std::string& key) const {
+    int64_t v = integer(key, 0);
+    if (v <= 0) error(key + " must be a positive whole number, got " + (find(key) ? json::dump(*find(key)) : "none"));
+    return v;
+  }
   bool boolean(const std::string& key, bool fallback) const {
     const json::Value* v = find(key);
     if (!v) return fallback;
@@ -135,21 +141,23 @@ ModulePtr conv2d(const Config& c, const std::vector<Shape>& in) {
   int64_t channels = channels_of(c, in[0]), groups = c.integer("groups", 1);
   if (groups < 1 || channels % groups != 0) c.error(str("groups=", groups, " does not divide ", channels, " channels"));
   return std::make_shared<KerasConv2d>(
-      conv_config(c, channels, c.integer("filters", 0), groups, c.boolean("use_bias", true)), c.activation());
+      conv_config(c, channels, c.positive("filters"), groups, c.boolean("use_bias", true)), c.activation());
 }
 
+int64_t depth_multiplier(const Config& c) { return c.find("depth_multiplier") ? c.positive("depth_multiplier") : 1; }
+
 ModulePtr depthwise_conv2d(const Config& c, const std::vector<Shape>& in) {
-  int64_t channels = channels_of(c, in[0]), multiplier = c.integer("depth_multiplier", 1);
+  int64_t channels = channels_of(c, in[0]), multiplier = depth_multiplier(c);
   return std::make_shared<KerasConv2d>(
       conv_config(c, channels, channels * multiplier, channels, c.boolean("use_bias", true)), c.activation());
 }
 
 ModulePtr separable_conv2d(const Config& c, const std::vector<Shape>& in) {
-  int64_t channels = channels_of(c, in[0]), multiplier = c.integer("depth_multiplier", 1);
+  int64_t channels = channels_of(c, in[0]), multiplier = depth_multiplier(c);
   Conv2dConfig depthwise = conv_config(c, channels, channels * multiplier, channels, /*bias=*/false);
   Conv2dConfig pointwise;
   pointwise.in_channels = channels * multiplier;
-  pointwise.out_channels = c.integer("filters", 0);
+  pointwise.out_channels = c.positive("filters");
   pointwise.kernel_h = pointwise.kernel_w = 1;
   pointwise.bias = c.boolean("use_bias", true);
   return std::make_shared<KerasSeparableConv2d>(depthwise, pointwise, c.activation());
@@ -159,7 +167,7 @@ ModulePtr dense(const Config& c, const std::vector<Shape>& in) {
   if (in[0].rank() != 2)
     c.error(str("Dense on a ", in[0].rank(), "-D input (nib shape ", in[0],
                 ") is not supported: only on vectors (after Flatten or global pooling)"));
-  return std::make_shared<KerasDense>(in[0][1], c.integer("units", 0), c.boolean("use_bias", true), c.activation());
+  return std::make_shared<KerasDense>(in[0][1], c.positive("units"), c.boolean("use_bias", true), c.activation());
 }
 
 ModulePtr batch_normalization(const Config& c, const std::vector<Shape>& in) {
@@ -228,7 +236,9 @@ ModulePtr flatten(const Config& c, const std::vector<Shape>&) {
   return std::make_shared<KerasFlatten>(c.text("nib_order", "keras") == "channels_first");
 }
 
-ModulePtr reshape(const Config& c, const std::vector<Shape>&) { return std::make_shared<KerasReshape>(c.integers("target_shape")); }
+ModulePtr reshape(const Config& c, const std::vector<Shape>&) {
+  return std::make_shared<KerasReshape>(c.integers("target_shape"));
+}
 
 ModulePtr zero_padding(const Config& c, const std::vector<Shape>&) {
   c.require_channels_last();
