@@ -164,7 +164,8 @@ const std::vector<Entry>& entries() {
         "padding=torch|tf_same, width=1.0, features_only=false", {"resnet18", 3, 224, 1000, {}}},
        build_resnet18},
       {{"transfer", "a pretrained base with a new head (nib finetune; models/transfer.h)",
-        "base=mobilenet_v2|vgg16|resnet18, padding=torch, preprocess=torch, head=gap,dense128,dropout0.5, width=1.0",
+        "base=mobilenet_v2|vgg16|resnet18|keras_graph, padding=torch, preprocess=torch, head=gap,dense128,dropout0.5, "
+        "width=1.0, base_channels=3, base_preprocess=none",
         {"transfer", 3, 224, 10, {}}},
        [](const ModelSpec& spec, const std::string&) -> ModulePtr { return build_transfer(transfer_config(spec)); }},
       {{"keras_graph", "a Keras model converted by `nib convert model.h5 RUN_DIR` (its layers are in config.json)",

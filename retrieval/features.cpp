@@ -80,9 +80,10 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     padding_ = net.spec.options["padding"];
     weights_ = std::filesystem::absolute(models::resolve_weights(name, options.weights)).lexically_normal().string();
     // Default: the global-average-pooled last feature map (1280-d MobileNetV2,
-    // 512-d ResNet-18); VGG16 has no such layer, so its conv5 map is pooled here.
-    layer_ = name == "vgg16" ? "features" : "avgpool";
-    global_pool_ = name == "vgg16";
+    // 512-d ResNet-18); VGG16, and networks saved without their top, have no
+    // such layer, so their last feature map is pooled here.
+    layer_ = name == "vgg16" || !model_->find("avgpool") ? "features" : "avgpool";
+    global_pool_ = layer_ == "features";
   }
   if (!options.layer.empty()) {  // a layer asked for by name is taken as it is, unless pooling is asked for too
     layer_ = options.layer;

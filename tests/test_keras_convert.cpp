@@ -221,6 +221,7 @@ TEST_CASE("Keras VGG16 and MobileNetV2 convert onto nib's own architectures" * d
     CHECK(metadata.at("arch") == "vgg16");
     CHECK(metadata.at("preprocess") == "caffe");
     CHECK(metadata.at("width") == "0.03125");
+    CHECK(metadata.at("features_only") == "true");  // saved without its top
     CHECK(weights.size() == 26);
     CHECK(weights.front().first == "features.0.weight");
     // nib finetune --weights takes it as a base.

@@ -280,6 +280,7 @@ NamedTensors application_weights(const ConvertedModel& c, std::map<std::string, 
   metadata = {{"arch", app.arch}, {"padding", app.padding}, {"preprocess", app.preprocess}, {"format", "pt"},
               {"source", std::filesystem::path(c.source).filename().string()}};
   if (!app.width.empty()) metadata["width"] = app.width;
+  if (!top) metadata["features_only"] = "true";
   models::ModelSpec spec{app.arch, 3, c.spec.image_size, top ? c.spec.classes : 1000,
                          {{"padding", app.padding}, {"features_only", top ? "false" : "true"}}, {}};
   if (!app.width.empty()) spec.options["width"] = app.width;

@@ -98,9 +98,13 @@ awk -v rows=12 -v pixels=36 'BEGIN { srand(5); printf "label"; for (i = 0; i < p
 "$nib" convert "$fix/app_vgg16.h5" "$work/vgg.safetensors" > "$work/out" || { cat "$work/out"; fail "convert app_vgg16.h5"; }
 grep -q "nib's vgg16 (padding tf_same, preprocess caffe, width 0.03125)" "$work/out" || { cat "$work/out"; fail "VGG16"; }
 header=$(head -c 4096 "$work/vgg.safetensors" | tr -d '\0')
-for want in '"arch":"vgg16"' '"preprocess":"caffe"' '"features.28.weight"'; do
+for want in '"arch":"vgg16"' '"preprocess":"caffe"' '"features_only":"true"' '"features.28.weight"'; do
   [[ $header == *"$want"* ]] || fail "vgg.safetensors lacks $want"
 done
+"$nib" index --model vgg16 --weights "$work/vgg.safetensors" --image-size 32 --images "$work/images" \
+  --out "$work/vgg.nibindex" > "$work/out" 2>&1 || { cat "$work/out"; fail "index with the converted VGG16 (no top)"; }
+expect_error "classify without a top" "vgg.safetensors: these weights have no classifier" \
+  "$nib" classify --model vgg16 --weights "$work/vgg.safetensors" --image-size 32 "$work/images/c0/0.bmp"
 "$nib" convert "$fix/app_mobilenet_v2.keras" "$work/mobilenet.safetensors" > "$work/out" || fail "MobileNetV2"
 grep -q "nib's mobilenet_v2 (padding tf_same, preprocess tf, width 0.10)" "$work/out" || { cat "$work/out"; fail "MobileNetV2"; }
 "$nib" finetune --weights "$work/mobilenet.safetensors" --data "$work/digits9.csv" --channels 1 --image-size 32 \
