@@ -20,7 +20,7 @@
 #include "models/transfer.h"
 #include "tensor/safetensors.h"
 #include "temp_dir.h"
-#include "data_paths.h"
+#include "shared_data.h"
 #include "train/run_dir.h"
 #include "util/files.h"
 
@@ -282,10 +282,11 @@ TEST_CASE("bad Keras files give one-line errors naming the file and the problem"
 }
 
 TEST_CASE("the two real Keras files match the PyTorch reference layer by layer" *
-          doctest::skip(kNoHdf5 || !std::filesystem::exists(data_dir() + "/keras/mnist_cnn_keras2.h5"))) {
+          doctest::skip(kNoHdf5 || !has_shared_data("keras/mnist_cnn_keras2.h5") ||
+                        !has_shared_data("keras/mnist_mlp_keras3.h5"))) {
   for (std::string name : {"mnist_cnn_keras2", "mnist_mlp_keras3"}) {
     CAPTURE(name);
-    auto converted = convert_keras_model(data_dir() + "/keras/" + name + ".h5");
+    auto converted = convert_keras_model(shared_data_dir() + "/keras/" + name + ".h5");
     SafeTensorsFile io = load_safetensors(fixture("real_" + name + "_layers.safetensors"));
     std::map<std::string, Tensor> expected(io.tensors.begin(), io.tensors.end());
     std::map<std::string, Tensor> got = layer_outputs(*converted.model, to_nib(expected.at("input")));
