@@ -42,18 +42,20 @@ fi
 bytes() { for b in "$@"; do printf "\\$(printf %03o "$b")"; done; }
 le32() { bytes $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 le16() { bytes $(($1 & 255)) $(($1 >> 8 & 255)); }
-bmp() {  # bmp FILE SHADE: a 4x4 grey 24-bit BMP with a small ramp
+bmp() {  # bmp FILE SHADE [SIZE]: a SIZExSIZE (default 4, a multiple of 4) grey 24-bit BMP with a small ramp
+  local n=${3:-4}
   mkdir -p "$(dirname "$1")"
   {
-    printf "BM"; le32 102; le32 0; le32 54
-    le32 40; le32 4; le32 4; le16 1; le16 24; le32 0; le32 48; le32 2835; le32 2835; le32 0; le32 0
-    for p in $(seq 0 15); do bytes $(($2 + p)) $(($2 + p)) $(($2 + p)); done
+    printf "BM"; le32 $((54 + 3 * n * n)); le32 0; le32 54
+    le32 40; le32 "$n"; le32 "$n"; le16 1; le16 24; le32 0; le32 $((3 * n * n)); le32 2835; le32 2835; le32 0; le32 0
+    for p in $(seq 0 $((n * n - 1))); do bytes $((($2 + p) % 256)) $((($2 + p) % 256)) $((($2 + p) % 256)); done
   } > "$1"
 }
 awk -v rows=60 -v pixels=81 'BEGIN { srand(3); printf "label"; for (i = 0; i < pixels; i++) printf ",pixel%d", i; printf "\n";
   for (r = 0; r < rows; r++) { printf "%d", r % 3; for (i = 0; i < pixels; i++) printf ",%d", int(rand() * 256); printf "\n" } }' \
   > "$work/digits9.csv"
 for i in 0 1 2 3; do bmp "$work/images/c$((i % 2))/$i.bmp" $((40 + 50 * i)); done
+bmp "$work/photo.bmp" 30 8  # nib classify takes images of at least 8x8
 
 # ---- Keras 2 .h5 -> run directory -> eval, predict, extract, index, finetune -----------------
 "$nib" convert "$fix/k2_cnn.h5" "$work/cnn" > "$work/convert.log" || { cat "$work/convert.log"; fail "convert k2_cnn.h5"; }
@@ -103,13 +105,27 @@ for want in '"arch":"vgg16"' '"preprocess":"caffe"' '"features_only":"true"' '"f
 done
 "$nib" index --model vgg16 --weights "$work/vgg.safetensors" --image-size 32 --images "$work/images" \
   --out "$work/vgg.nibindex" > "$work/out" 2>&1 || { cat "$work/out"; fail "index with the converted VGG16 (no top)"; }
+header=$(head -c 4096 "$work/vgg.nibindex" | tr -d '\0')
+for want in '"extractor.padding":"tf_same"' '"extractor.preprocess":"caffe"'; do
+  [[ $header == *"$want"* ]] || fail "the index of the converted VGG16 did not use its recorded settings: no $want"
+done
 expect_error "classify without a top" "vgg.safetensors: these weights have no classifier" \
   "$nib" classify --model vgg16 --weights "$work/vgg.safetensors" --image-size 32 "$work/images/c0/0.bmp"
 "$nib" convert "$fix/app_mobilenet_v2.keras" "$work/mobilenet.safetensors" > "$work/out" || fail "MobileNetV2"
 grep -q "nib's mobilenet_v2 (padding tf_same, preprocess tf, width 0.10)" "$work/out" || { cat "$work/out"; fail "MobileNetV2"; }
+# With its top it classifies, with the padding and preprocessing the file records.
+printf '{"0": ["n0", "a"], "1": ["n1", "b"], "2": ["n2", "c"], "3": ["n3", "d"], "4": ["n4", "e"]}' > "$work/labels5.json"
+"$nib" classify --model mobilenet_v2 --weights "$work/mobilenet.safetensors" --image-size 32 \
+  --labels "$work/labels5.json" "$work/photo.bmp" > "$work/out" 2> "$work/err" \
+  || { cat "$work/err"; fail "classify with the converted MobileNetV2"; }
+grep -qF "mobilenet_v2, padding tf_same, preprocess tf, 1 images" "$work/err" || { cat "$work/err"; fail "classify settings"; }
+[ "$(grep -c '%  [a-e] ([0-4])$' "$work/out")" -eq 5 ] || { cat "$work/out"; fail "classify did not list the 5 classes"; }
 "$nib" finetune --weights "$work/mobilenet.safetensors" --data "$work/digits9.csv" --channels 1 --image-size 32 \
   --val-split 0.2 --head gap --epochs 1 --batch-size 16 --quiet --out "$work/mobile-tuned" > "$work/out" 2>&1 \
   || { cat "$work/out"; fail "finetune --weights on the converted MobileNetV2"; }
+for want in '"base": "mobilenet_v2"' '"padding": "tf_same"' '"preprocess": "tf"'; do
+  grep -qF "$want" "$work/mobile-tuned/config.json" || fail "the fine-tuned MobileNetV2 run lacks $want"
+done
 
 # ---- Files nib must refuse --------------------------------------------------------------------
 head -c 3000 "$fix/k2_cnn.h5" > "$work/truncated.h5"
