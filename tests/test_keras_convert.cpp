@@ -354,3 +354,24 @@ TEST_CASE("layer settings nib cannot compute are refused, naming the layer") {
   CHECK(build("Softmax", R"({"axis": 1})") == "layer 'x' (Softmax): only axis -1 is supported");
   CHECK(build("Conv2D", R"({"kernel_size": 3})") == "layer 'x' (Conv2D): filters must be a positive whole number, got none");
 }
+
+TEST_CASE("'same' pooling on odd sizes: TensorFlow pads after, and averages leave the padding out") {
+  // The fixtures' 'same' poolings pad only for max pooling; here a 3x3 map,
+  // pool 2, stride 2: one row and one column of padding after (none before).
+  auto pool = [](const std::string& cls) {
+    models::keras::GraphDescription g;
+    g.input_name = "in";
+    g.input_shape = {3, 3, 1};
+    g.layers.push_back({"pool", cls, {"in"},
+                        json::parse(R"({"pool_size": [2, 2], "strides": [2, 2], "padding": "same"})")});
+    g.output = "pool";
+    models::keras::KerasGraph model(g, 1, 3, models::Preprocess::None);
+    NoGrad no_grad;
+    return model(Tensor::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}));
+  };
+  Tensor avg = pool("AveragePooling2D");
+  CHECK(avg.shape() == Shape{1, 1, 2, 2});
+  // (1+2+4+5)/4, (3+6)/2, (7+8)/2, 9 (counting the padding would give 3, 2.25, 3.75, 2.25).
+  CHECK(avg.to_vector() == std::vector<float>{3, 4.5f, 7.5f, 9});
+  CHECK(pool("MaxPooling2D").to_vector() == std::vector<float>{5, 6, 8, 9});
+}
