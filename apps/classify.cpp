@@ -93,6 +93,9 @@ int classify(int argc, char** argv) {
   if (labels_path.empty()) labels_path = hub::ensure_file(hub::known_item("imagenet_classes").files.front());
   ClassIndex index = load_class_index(labels_path);
   models::PretrainedModel net = models::load_pretrained(arch, weights, options);
+  NIB_CHECK(!net.spec.options.count("features_only"), weights,
+            ": these weights have no classifier (saved without their top), so they cannot classify; "
+            "nib finetune and nib index use them");
   NIB_CHECK(static_cast<int64_t>(index.labels.size()) == net.spec.classes, labels_path, " has ", index.labels.size(),
             " classes but the model predicts ", net.spec.classes);
   net.model->to(device);

@@ -12,6 +12,7 @@
 // reports.
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "apps/commands.h"
 #include "apps/common.h"
@@ -38,9 +39,12 @@ like nib train (model.safetensors, config.json, metrics.csv, history.png,
 confusion.png, misclassified.png, correct.png, summary.json); nib predict --model-dir DIR uses it.
 
 model
-  --model ARCH         mobilenet_v2 | vgg16 | resnet18 (default mobilenet_v2)
+  --model ARCH|DIR     mobilenet_v2 | vgg16 | resnet18 (default mobilenet_v2), or the run
+                       directory of a Keras model converted by nib convert: its layers up
+                       to the final Dense are the base (image size and channels: the run's)
   --weights FILE       pretrained weights (.safetensors or .pth), or imagenet for
                        torchvision's ImageNet weights (downloaded on first use); required
+                       with an ARCH
   --head SPEC          layers between the base and the final Linear to the classes:
                        gap | flatten | denseN | dropoutP, comma separated
                        (default gap,dense128,dropout0.5)
@@ -96,12 +100,21 @@ int finetune(int argc, char** argv) {
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
   RunSettings settings(args, previous.settings);
 
-  TrainingOptions options = read_training_options(settings, args, {"96", "3", "5", "0.001", "constant"});
+  // --model: an architecture with --weights, or a run directory of nib convert.
+  std::string base_model = settings.text("model", "mobilenet_v2");
+  std::optional<train::RunInfo> keras_run;
+  if (file_exists(base_model + "/config.json")) keras_run = train::load_run_info(base_model);
+  TrainingDefaults defaults{"96", "3", "5", "0.001", "constant"};
+  if (keras_run) {  // the converted model's own input, unless asked otherwise
+    defaults.image_size = std::to_string(keras_run->model.image_size);
+    defaults.channels = std::to_string(keras_run->model.in_channels);
+  }
+  TrainingOptions options = read_training_options(settings, args, defaults);
   train::DataOptions& data_options = options.data;
   train::TrainConfig& config = options.config;
 
   models::TransferConfig model_config;
-  model_config.arch = settings.text("model", "mobilenet_v2");
+  model_config.arch = keras_run ? "keras_graph" : base_model;
   model_config.head = settings.text("head", "gap,dense128,dropout0.5");
   model_config.padding = settings.text("padding", "");
   std::string preprocess = settings.text("preprocess", "");
@@ -124,10 +137,14 @@ int finetune(int argc, char** argv) {
   configure_runtime(args);
   args.finish();
 
+  NIB_CHECK(!keras_run || weights.empty(), "--weights: ", base_model, " is a run directory, whose weights are used");
+  if (keras_run) weights = base_model + "/model.safetensors";
   NIB_CHECK(!weights.empty(), "--weights is required: the pretrained base, a .safetensors or .pth file, or imagenet");
   NIB_CHECK(plan.unfreeze_last > 0 || !after_given, "--unfreeze-after needs --unfreeze last:K (which blocks to train)");
-  NIB_CHECK(model_config.arch == "mobilenet_v2" || model_config.arch == "vgg16" || model_config.arch == "resnet18",
-            "--model: no pretrained base called '", model_config.arch, "' (mobilenet_v2, vgg16 or resnet18)");
+  NIB_CHECK(keras_run || model_config.arch == "mobilenet_v2" || model_config.arch == "vgg16" ||
+                model_config.arch == "resnet18",
+            "--model: no pretrained base called '", model_config.arch,
+            "' (mobilenet_v2, vgg16, resnet18, or a run directory of nib convert)");
   models::parse_head(model_config.head);  // a typo is reported before minutes of data loading
   plan.augment = data::AugmentConfig::parse(options.augment);
   plan.validate();
@@ -141,7 +158,9 @@ int finetune(int argc, char** argv) {
   model_config.image_size = data.train.images.size(2);
   model_config.classes = data.train.num_classes();
   manual_seed(config.seed);
-  std::shared_ptr<models::Transfer> model = models::load_transfer(model_config, weights, preprocess);
+  std::shared_ptr<models::Transfer> model =
+      keras_run ? models::load_keras_transfer(model_config, keras_run->model, weights)
+                : models::load_transfer(model_config, weights, preprocess);
   train::freeze_for_stage_one(*model, plan);
   model->to(config.device);
   std::printf("model   %s on %s (padding %s, preprocess %s), head %s -> %lld classes\n", model_config.arch.c_str(),

@@ -30,7 +30,8 @@ const Command kCommands[] = {
     {"bench-retrieval", "time a brute-force top-k search on random features", nib::apps::bench_retrieval},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
     {"data", "the data sets and weights nib downloads by name: what is here, and where", nib::apps::data},
-    {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
+    {"convert", "a PyTorch checkpoint as safetensors; a Keras .h5/.keras model as a run directory",
+     nib::apps::convert},
     {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
     {"graph", "the autograd graph of a model's training step, as Graphviz DOT", nib::apps::graph},
     {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts

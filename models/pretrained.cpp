@@ -66,7 +66,9 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
     if (name == head_weight(arch) && tensor.dim() == 2) out.spec.classes = tensor.size(0);
   std::string padding = !options.padding.empty() ? options.padding : !meta("padding").empty() ? meta("padding") : "torch";
   out.spec.options["padding"] = padding;
-  if (options.features_only) out.spec.options["features_only"] = "true";
+  // A base saved without its classifier (a Keras model with include_top=False) says so in its metadata.
+  const bool features_only = options.features_only || meta("features_only") == "true";
+  if (features_only) out.spec.options["features_only"] = "true";
   if (!meta("width").empty()) out.spec.options["width"] = meta("width");  // reduced-width test fixtures
   out.preprocess = parse_preprocess(!options.preprocess.empty() ? options.preprocess
                                     : !meta("preprocess").empty() ? meta("preprocess")
@@ -76,7 +78,7 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
   NamedTensors used;
   for (const auto& entry : weights) {
     bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
-    if (!(options.features_only && head)) used.push_back(entry);
+    if (!(features_only && head)) used.push_back(entry);
   }
   // Converted checkpoints without BatchNorm step counters load too (load_state_dict keeps the model's own, 0).
   try {

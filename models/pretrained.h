@@ -4,6 +4,9 @@
 //
 //   __metadata__: {"arch": "mobilenet_v2", "padding": "tf_same", "preprocess": "tf"}
 //
+// and "features_only": "true" for a network saved without its classifier
+// (a Keras model converted with include_top=False).
+//
 // Flags override the metadata; without either, torchvision's conventions
 // (symmetric padding, ImageNet mean/std) apply.
 #pragma once

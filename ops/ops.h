@@ -37,6 +37,10 @@ inline Tensor sigmoid(const Tensor& x) { return activation(x, kernels::Activatio
 inline Tensor tanh(const Tensor& x) { return activation(x, kernels::Activation::Tanh); }
 // GELU, x * Phi(x) with the exact erf (ops/gelu.cpp, kernels/gelu.h).
 Tensor gelu(const Tensor& x);
+// Keras' activations with a parameter (ops/parametric_activation.cpp):
+// x > 0 ? x : negative_slope * x, and x > 0 ? x : alpha * (exp(x) - 1).
+Tensor leaky_relu(const Tensor& x, float negative_slope);
+Tensor elu(const Tensor& x, float alpha);
 // gx = gy * f'(x) from the forward output y (not recorded; for ops that fuse an activation).
 Tensor activation_backward(kernels::Activation act, const Tensor& y, const Tensor& gy);
 // Epilogue helpers for layers whose output has channels in dim 1 ([N, C] or
@@ -100,6 +104,11 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor concat(const std::vector<Tensor>& tensors, int64_t dim);
 // Zero padding of the last two dims; negative amounts crop.
 Tensor pad2d(const Tensor& x, const Padding2d& padding);
+// [N, C, H, W] -> [N, H, W, C] (TensorFlow's layout) and back: copies, for
+// layers converted from Keras whose meaning depends on the layout
+// (a Reshape of a feature map, a softmax over channels).
+Tensor to_channels_last(const Tensor& x);
+Tensor to_channels_first(const Tensor& x);
 
 }  // namespace nib::ops
 

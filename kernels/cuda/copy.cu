@@ -1,4 +1,4 @@
-// Block copies and spatial zero padding on CUDA. The spec is
+// Block copies, spatial zero padding and batched transposes on CUDA. The spec is
 // kernels/cpu/copy_reference.cpp.
 //
 // copy2d is cudaMemcpy2DAsync: the copy engine moves strided rows at full
@@ -8,6 +8,9 @@
 // indexes in 32 bits below 2^31 elements (two 32-bit divisions per element
 // instead of three 64-bit ones; expected to matter in this memory-bound
 // kernel, not yet measured on a GPU).
+// transpose2d also gives each output element a thread: writes are coalesced,
+// reads are strided (a tiled shared-memory transpose would coalesce both; the
+// NCHW <-> NHWC conversions it serves are rare and small).
 // Speed: to be measured in bench/.
 #include <algorithm>
 
@@ -35,6 +38,14 @@ __global__ void pad2d_kernel(Index planes, Index H, Index W, Index Ho, Index Wo,
   }
 }
 
+__global__ void transpose2d_kernel(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y) {
+  const int64_t n = batches * rows * cols;
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
+    int64_t r = i % rows, c = (i / rows) % cols, b = i / (rows * cols);  // y[b, c, r]
+    y[i] = x[(b * rows + r) * cols + c];
+  }
+}
+
 }  // namespace
 
 void copy2d(int64_t rows, int64_t cols, const float* src, int64_t src_stride, float* dst, int64_t dst_stride) {
@@ -59,6 +70,12 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
     cuda_detail::launch(pad2d_kernel<Index>, grid, kThreads, i(planes), i(H), i(W), i(Ho), i(Wo), i(top), i(left), x,
                         y);
   });
+}
+
+void transpose2d(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y) {
+  const int64_t n = batches * rows * cols;
+  if (n <= 0) return;
+  cuda_detail::launch(transpose2d_kernel, grid_for(n), kThreads, batches, rows, cols, x, y);
 }
 
 }  // namespace nib::kernels::cuda

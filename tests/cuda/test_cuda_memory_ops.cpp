@@ -21,6 +21,7 @@
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
 #include "kernels/optim.h"
+#include "kernels/parametric_activation.h"
 #include "kernels/pool.h"
 #include "kernels/reduce.h"
 #include "kernels/softmax.h"
@@ -234,6 +235,41 @@ TEST_CASE("cuda kernel activations, their backward, bias_activation and bias_bac
     DeviceBuffer<float> dg(y0), dgb(static_cast<size_t>(l.channels));
     kernels::cuda::bias_backward(l.outer, l.channels, l.inner, dg.get(), dgb.get());
     NIB_CHECK_CLOSE(dgb.to_host(), want, 1e-5);
+  }
+}
+
+TEST_CASE("cuda kernel leaky_relu and elu, forward and backward, match the reference") {
+  for (int64_t n : sizes()) {
+    const size_t un = static_cast<size_t>(n);
+    std::vector<float> x = random_vector(un, 12, 3.0f), gy = random_vector(un, 13);
+    DeviceBuffer<float> dx(x), dy(un), dgy(gy), dgx(un);
+    for (ParametricActivation act : {ParametricActivation::LeakyReLU, ParametricActivation::ELU}) {
+      CAPTURE(n);
+      CAPTURE(static_cast<int>(act));
+      std::vector<float> y(un), gx(un);
+      reference::parametric_activation_forward(act, 0.3f, n, x.data(), y.data());
+      kernels::cuda::parametric_activation_forward(act, 0.3f, n, dx.get(), dy.get());
+      NIB_CHECK_CLOSE(dy.to_host(), y, 1e-6);
+      reference::parametric_activation_backward(act, 0.3f, n, x.data(), gy.data(), gx.data());
+      kernels::cuda::parametric_activation_backward(act, 0.3f, n, dx.get(), dgy.get(), dgx.get());
+      NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
+    }
+  }
+}
+
+TEST_CASE("cuda kernel transpose2d (NCHW <-> NHWC) matches the reference") {
+  struct Case {
+    int64_t batches, rows, cols;
+  };
+  for (Case c : {Case{1, 1, 1}, Case{2, 3, 5}, Case{1, 33, 7}, Case{4, 64, 49}, Case{2, 3, 100003}}) {
+    CAPTURE(c.rows);
+    CAPTURE(c.cols);
+    const size_t n = static_cast<size_t>(c.batches * c.rows * c.cols);
+    std::vector<float> x = random_vector(n, 14), want(n);
+    reference::transpose2d(c.batches, c.rows, c.cols, x.data(), want.data());
+    DeviceBuffer<float> dx(x), dy(n);
+    kernels::cuda::transpose2d(c.batches, c.rows, c.cols, dx.get(), dy.get());
+    CHECK(dy.to_host() == want);
   }
 }
 
