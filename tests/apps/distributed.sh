@@ -116,7 +116,7 @@ NIB_TEST_FAULT=exit:1:9 expect_stop "a rank that dies" "non-zero exit" 120 \
   bash "$mpirun_local" 2 "$nib" train "${mlp[@]}" --batch-size 16 --epochs 3 --dist-timeout 60 --out "$work/died"
 # The checkpoint of epoch 1 is whole: the run resumes from it.
 ls "$work/died" | grep -q '\.tmp\.' && fail "a half-written checkpoint was left behind"
-if "$nib" train --resume "$work/died" --threads 1 --quiet >"$work/recover.log" 2>&1 \
+if "$nib" train --resume "$work/died" --threads 1 >"$work/recover.log" 2>&1 \
   && grep -q "Resuming from .* after epoch 1" "$work/recover.log" && [ "$(wc -l < "$work/died/metrics.csv")" -eq 4 ]; then
   echo "ok: resumed after the dead rank from epoch 1"
 else

@@ -13,7 +13,7 @@ ranks="$1"
 shift
 launcher="${NIB_MPIEXEC:-mpirun}"
 flags=()
-if "$launcher" --version 2>&1 | grep -q "Open MPI"; then
+if "$launcher" --version 2>&1 | grep -q -E "Open MPI|OpenRTE"; then
   flags+=(--oversubscribe)
   [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
 fi
