@@ -122,8 +122,8 @@ if "$nib" train --resume "$work/died" --threads 1 >"$work/recover.log" 2>&1 \
 else
   fail "resume after a dead rank"; cat "$work/recover.log"
 fi
-NIB_TEST_FAULT=hang:1:9 expect_stop "a rank that hangs" "rank 0/2: waited 5 s for the other ranks" 120 \
-  bash "$mpirun_local" 2 "$nib" train "${mlp[@]}" --batch-size 16 --epochs 3 --dist-timeout 5 --out "$work/hung"
+NIB_TEST_FAULT=hang:1:9 expect_stop "a rank that hangs" "rank 0/2: waited 10 s for the other ranks" 120 \
+  bash "$mpirun_local" 2 "$nib" train "${mlp[@]}" --batch-size 16 --epochs 3 --dist-timeout 10 --out "$work/hung"
 expect_stop "an error on every rank" "rank 1/2: .*no/such/place" 120 \
   bash "$mpirun_local" 2 "$nib" train --data "$work/no/such/place"
 
