@@ -27,8 +27,9 @@ const char* kHelp = R"(usage: nib bench <benchmark> [options]
                --batch N  --steps N  --threads N  --device cpu|cuda  --kernels SPEC  --json FILE
   gpu          CUDA kernels vs cuBLAS / cuDNN per op and shape (GEMM, linear, conv,
                memory-bound ops) and a basic-CNN training step vs PyTorch on the GPU
-               --quick  --only gemm,conv,memory,train  --repeats N  --budget-ms MS
+               --quick  --headline  --only gemm,conv,memory,train  --repeats N  --budget-ms MS
                --steps N  --python PATH  --pytorch-script PATH  --out DIR
+               --info (the device and library versions only)
 
 Results are written to bench/results/ (JSON and Markdown, with the machine and date).
 bench/train_step_vs_pytorch.sh compares train-step with PyTorch on the same cores.

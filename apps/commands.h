@@ -14,6 +14,7 @@ int eval(int argc, char** argv);
 int classify(int argc, char** argv);
 int convert(int argc, char** argv);
 int layers(int argc, char** argv);
+int graph(int argc, char** argv);
 int debug_forward(int argc, char** argv);
 int finetune(int argc, char** argv);
 int extract(int argc, char** argv);

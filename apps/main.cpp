@@ -33,6 +33,7 @@ const Command kCommands[] = {
     {"data", "the data sets and weights nib downloads by name: what is here, and where", nib::apps::data},
     {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
     {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
+    {"graph", "the autograd graph of a model's training step, as Graphviz DOT", nib::apps::graph},
     {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts
     {"bench", "benchmarks: CPU kernels, a training step (vs PyTorch), CUDA kernels", nib::apps::bench},
 };

@@ -66,13 +66,16 @@ Tensor softmax_over_last_dim(const Tensor& x, bool log) {
   return y;
 }
 
-// A label outside [0, classes) would make the kernels read out of bounds, so
-// it is caught here. On CUDA this copies the labels to the host: [N] int32s,
-// small next to the logits, and a mistake here is otherwise silent garbage.
+// A label outside [0, classes) would make the CPU kernels read out of
+// bounds, so it is caught here. CUDA labels are not: copying them to the
+// host would wait for the whole forward pass on every call. The CUDA kernel
+// checks them itself (never indexing with a bad one) and the same message
+// is raised at the first wait for the GPU after the call, loss.item()
+// typically (kernels/cuda/softmax.cu).
 void check_labels(const Tensor& labels, int64_t classes) {
-  Tensor host = labels.cpu();
-  const int32_t* l = host.data_as<int32_t>();
-  for (int64_t i = 0; i < host.numel(); ++i)
+  if (!labels.device().is_cpu()) return;
+  const int32_t* l = labels.data_as<int32_t>();
+  for (int64_t i = 0; i < labels.numel(); ++i)
     NIB_CHECK(l[i] >= 0 && l[i] < classes, "cross_entropy: label ", l[i], " at position ", i,
               " is outside [0, ", classes, ")");
 }

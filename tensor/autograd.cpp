@@ -72,15 +72,18 @@ bool needs_graph(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+// [record]
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward) {
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->output_shape = output.shape();
   node->edges.reserve(inputs.size());
   for (const Tensor& input : inputs) node->edges.push_back(edge_to(input));
   node->backward = std::move(backward);
   output.impl()->requires_grad = true;
   output.impl()->grad_fn = std::move(node);
 }
+// [/record]
 
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   if (!root.grad_fn()) {  // backward on a leaf: its gradient is the seed
@@ -91,6 +94,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   std::vector<Node*> order = topological_order(root.grad_fn().get());
   std::unordered_map<Node*, Tensor> pending{{root.grad_fn().get(), seed}};
 
+  // [walk]
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     auto found = pending.find(node);
@@ -118,6 +122,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       }
     }
   }
+  // [/walk]
 }
 
 }  // namespace nib::autograd

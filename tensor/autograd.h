@@ -36,7 +36,8 @@ struct Edge {
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output, const std::vector<bool>& needs)>;
 
 struct Node {
-  std::string name;  // the op, for error messages and graph dumps
+  std::string name;  // the op, for error messages and graph dumps (graph_dot.h)
+  Shape output_shape;
   std::vector<Edge> edges;
   BackwardFn backward;  // reset to null after it ran, freeing saved tensors
 };

@@ -10,7 +10,6 @@
 
 #include <unistd.h>
 
-#include "datasets/data_source.h"
 
 namespace nib::testing {
 
@@ -50,28 +49,5 @@ inline std::vector<unsigned char> read_bytes(const std::string& path) {
 }
 
 inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-// The shared data folder, or "" (then a test prints a MESSAGE and skips).
-inline std::string shared_data_dir() {
-  std::string dir = data::data_dir();
-  if (!dir.empty()) return dir;
-  for (const char* up : {"/../shared/data", "/../../shared/data"}) {
-    std::string candidate = std::string(NIB_SOURCE_DIR) + up;
-    if (std::filesystem::is_directory(candidate)) return candidate;
-  }
-  return "";
-}
-
-// Whether the shared data folder holds `what` ("mnist", "own-digits"), for
-// `TEST_CASE("..." * doctest::skip(!has_shared_data("mnist")))`, so that a
-// test without its data is reported as skipped rather than passed.
-inline bool has_shared_data(const std::string& what) {
-  try {
-    std::string dir = shared_data_dir();
-    return !dir.empty() && std::filesystem::exists(dir + "/" + what);
-  } catch (const std::exception&) {  // a NIB_DATA that is not a folder
-    return false;
-  }
-}
 
 }  // namespace nib::testing

@@ -129,7 +129,7 @@ TEST_CASE("batch_norm gradients match finite differences in both modes") {
         check_gradients(f, {random_tensor(s, 22).set_requires_grad(true),
                             ops::affine(random_tensor({C}, 23, 0.3f), 1.0f, 1.0f).set_requires_grad(true),
                             random_tensor({C}, 24).set_requires_grad(true)},
-                        1e-2, 3e-2);
+                        {1e-2, 3e-2});
       }
     }
   }

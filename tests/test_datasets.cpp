@@ -13,6 +13,7 @@
 #include "datasets/mnist.h"
 #include "datasets/split.h"
 #include "tests/helpers.h"
+#include "tests/shared_data.h"
 #include "tests/temp_dir.h"
 #include "util/image.h"
 
@@ -280,12 +281,9 @@ TEST_CASE("subset copies the chosen examples in order") {
   CHECK_THROWS_AS(subset(set, {4}), Error);
 }
 
-TEST_CASE("the shared MNIST files load with 60000 and 10000 examples") {
+TEST_CASE("the shared MNIST files load with 60000 and 10000 examples" *
+          doctest::skip(!nib::testing::has_shared_data("mnist"))) {
   std::string root = nib::testing::shared_data_dir();
-  if (root.empty() || !std::filesystem::exists(root + "/mnist")) {
-    MESSAGE("skipped: no shared data (set NIB_DATA)");
-    return;
-  }
   MnistData m = load_mnist(root + "/mnist");
   CHECK(m.train.images.shape() == Shape{60000, 1, 28, 28});
   CHECK(m.test.images.shape() == Shape{10000, 1, 28, 28});
@@ -296,12 +294,9 @@ TEST_CASE("the shared MNIST files load with 60000 and 10000 examples") {
   CHECK(*std::max_element(px.begin(), px.end()) == 1.0f);
 }
 
-TEST_CASE("the shared hand-written digits load as 3 classes") {
+TEST_CASE("the shared hand-written digits load as 3 classes" *
+          doctest::skip(!nib::testing::has_shared_data("hand_written_digits"))) {
   std::string root = nib::testing::shared_data_dir();
-  if (root.empty() || !std::filesystem::exists(root + "/hand_written_digits")) {
-    MESSAGE("skipped: no shared data (set NIB_DATA)");
-    return;
-  }
   DataSource source = detect_data(root + "/hand_written_digits");
   CHECK(source.kind == DataKind::ImageFolder);
   Dataset set = load_image_folder(source.path, {.image_size = 28, .channels = 1, .progress = false});

@@ -16,6 +16,7 @@
 #include "tensor/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/http_test_server.h"
+#include "tests/shared_data.h"
 #include "tests/temp_dir.h"
 #include "util/files.h"
 #include "util/http_get.h"
@@ -98,18 +99,8 @@ std::string closed_port_url() {
 
 const bool kCanDownload = hub::why_no_downloads().empty();
 
-// The checkout's data folder (../shared/data) when it holds the published
-// file `path` ("mnist/train-images-idx3-ubyte.gz"), else "".
-std::string real_data_with(const std::string& path) {
-  try {
-    std::string root = testing::shared_data_dir();
-    return !root.empty() && file_exists(root + "/" + path) ? root : "";
-  } catch (const Error&) {
-    return "";  // NIB_DATA names no folder: no data
-  }
-}
-const bool kHaveRealMnist = !real_data_with("mnist/train-images-idx3-ubyte.gz").empty();
-const bool kHaveRealClassIndex = !real_data_with("imagenet/imagenet_class_index.json").empty();
+const bool kHaveRealMnist = testing::has_shared_data("mnist/train-images-idx3-ubyte.gz");
+const bool kHaveRealClassIndex = testing::has_shared_data("imagenet/imagenet_class_index.json");
 
 }  // namespace
 
@@ -298,7 +289,7 @@ TEST_CASE("downloads: 'mnist' on a fresh machine comes from the mirror, matches 
           "(needs the real MNIST in ../shared/data or $NIB_DATA)" *
           doctest::skip(!kCanDownload || !kHaveRealMnist)) {
   HttpTestServer server;
-  server.serve_folder(real_data_with("mnist/train-images-idx3-ubyte.gz"));  // laid out as a mirror: mnist/...
+  server.serve_folder(testing::shared_data_dir());  // laid out as a mirror: mnist/...
   FreshMachine machine(server.url());
 
   data::DataSource source = data::detect_data("mnist");
@@ -318,7 +309,7 @@ TEST_CASE("downloads: the ImageNet class index nib classify fetches matches the 
           "(needs ../shared/data/imagenet or $NIB_DATA)" *
           doctest::skip(!kCanDownload || !kHaveRealClassIndex)) {
   HttpTestServer server;
-  server.serve_folder(real_data_with("imagenet/imagenet_class_index.json"));
+  server.serve_folder(testing::shared_data_dir());
   FreshMachine machine(server.url());
   std::string path = hub::ensure_file(hub::known_item("imagenet_classes").files.front());
   CHECK(path == machine.home.path() + "/imagenet/imagenet_class_index.json");

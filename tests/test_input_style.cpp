@@ -7,6 +7,7 @@
 #include "datasets/mnist.h"
 #include "tests/digit_drawings.h"
 #include "tests/helpers.h"
+#include "tests/shared_data.h"
 #include "tests/temp_dir.h"
 #include "train/run_dir.h"
 #include "train/training_data.h"

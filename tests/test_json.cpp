@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "tests/data_paths.h"
 #include "tests/helpers.h"
+#include "tests/shared_data.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/json.h"
@@ -111,12 +111,9 @@ TEST_CASE("json: writing then parsing gives the same value") {
   CHECK_THROWS_AS(json::dump(json::Value(std::nan(""))), Error);
 }
 
-TEST_CASE("json: Keras' imagenet_class_index.json parses") {
-  std::string path = testing::data_dir() + "/imagenet/imagenet_class_index.json";
-  if (!file_exists(path)) {
-    MESSAGE("skipped: " << path << " not found (set NIB_DATA to the data directory)");
-    return;
-  }
+TEST_CASE("json: Keras' imagenet_class_index.json parses" *
+          doctest::skip(!testing::has_shared_data("imagenet/imagenet_class_index.json"))) {
+  std::string path = testing::shared_data_dir() + "/imagenet/imagenet_class_index.json";
   json::Value index = json::parse(read_file(path), path);
   REQUIRE(index.size() == 1000);
   CHECK(index.at("0").at(0).as_string() == "n01440764");

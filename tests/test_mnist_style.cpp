@@ -7,6 +7,7 @@
 #include "datasets/mnist_style.h"
 #include "tests/digit_drawings.h"
 #include "tests/helpers.h"
+#include "tests/shared_data.h"
 #include "tests/temp_dir.h"
 
 using namespace nib;

@@ -8,6 +8,7 @@
 #include "retrieval/metrics.h"
 #include "retrieval/result_grid.h"
 #include "tensor/random.h"
+#include "tests/shared_data.h"
 #include "tests/temp_dir.h"
 #include "util/image.h"
 
@@ -185,12 +186,9 @@ TEST_CASE("retrieval apps: bad indexes, queries and folders are one-line errors"
   CHECK_THROWS_WITH_AS(open_image_source("mnist:validation"), doctest::Contains("train or test"), Error);
 }
 
-TEST_CASE("retrieval apps: MNIST splits as sources, with their labels and a first-N limit") {
+TEST_CASE("retrieval apps: MNIST splits as sources, with their labels and a first-N limit" *
+          doctest::skip(!nib::testing::has_shared_data("mnist"))) {
   std::string root = nib::testing::shared_data_dir();
-  if (root.empty() || !std::filesystem::exists(root + "/mnist")) {
-    MESSAGE("skipped: no shared data (set NIB_DATA)");
-    return;
-  }
   ImageSource train = open_image_source(root + "/mnist:train:300");
   ImageSource test = open_image_source(root + "/mnist:test:40");
   REQUIRE(train.size() == 300);

@@ -128,18 +128,18 @@ TEST_CASE("softmax, log_softmax and cross_entropy gradients match finite differe
     CAPTURE(impl);
     kernels::Use use("softmax", impl);
     check_gradients([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); },
-                    {random_tensor({3, 5}, 5).set_requires_grad(true)}, 1e-2, 2e-2);
+                    {random_tensor({3, 5}, 5).set_requires_grad(true)}, {1e-2, 2e-2});
     check_gradients([](const std::vector<Tensor>& in) { return ops::log_softmax(in[0]); },
-                    {random_tensor({2, 2, 4}, 6).set_requires_grad(true)}, 1e-2, 2e-2);
+                    {random_tensor({2, 2, 4}, 6).set_requires_grad(true)}, {1e-2, 2e-2});
     Tensor labels = labels_of({2, 0, 3, 3});
     for (float smoothing : {0.0f, 0.1f}) {
       CAPTURE(smoothing);
       check_gradients([&](const std::vector<Tensor>& in) { return ops::cross_entropy(in[0], labels, smoothing); },
-                      {random_tensor({4, 4}, 7).set_requires_grad(true)}, 1e-2, 2e-2);
+                      {random_tensor({4, 4}, 7).set_requires_grad(true)}, {1e-2, 2e-2});
       // Scaled upstream gradient: the loss feeds a product.
       check_gradients(
           [&](const std::vector<Tensor>& in) { return ops::cross_entropy(in[0], labels, smoothing) * 3.0f; },
-          {random_tensor({4, 4}, 8).set_requires_grad(true)}, 1e-2, 2e-2);
+          {random_tensor({4, 4}, 8).set_requires_grad(true)}, {1e-2, 2e-2});
     }
   }
 }

@@ -89,7 +89,7 @@ TEST_CASE("pickle: unknown opcodes and truncated streams are errors") {
                        doctest::Contains("unsupported pickle opcode 0xff"), nib::Error);
   CHECK_THROWS_WITH_AS(nib::pickle::unpickle(std::string("\x80\x02X\x05\x00\x00\x00" "ab", 9), "x"),
                        doctest::Contains("truncated"), nib::Error);
-  auto v = nib::pickle::unpickle(std::string("\x80\x02}q\x00(X\x01\x00\x00\x00" "a" "K\x07u.", 18), "x");
+  auto v = nib::pickle::unpickle(std::string("\x80\x02}q\x00(X\x01\x00\x00\x00" "a" "K\x07u.", 16), "x");
   REQUIRE(v->is(nib::pickle::Value::Kind::Dict));
   CHECK(v->get("a")->integer == 7);
 }

@@ -26,14 +26,15 @@ struct ConvLayer {
   std::string layer;
   const char* kind;  // "conv", "depthwise", "pointwise"
   kernels::Conv2dShape shape;
-  bool quick;  // in the --quick subset
+  bool quick;            // in the --quick subset
+  bool headline = false;  // in the --headline subset
 };
 
 std::vector<ConvLayer> conv_layers() {
   std::vector<ConvLayer> all;
   // Basic CNN (models/basic_cnn.h), batch 128: 'valid' 5x5 convolutions, 28 -> 24 -> pool 12 -> 8.
-  all.push_back({"basic-cnn", "conv1", "conv", square_conv(128, 1, 28, 32, 5, 1, 0), true});
-  all.push_back({"basic-cnn", "conv2", "conv", square_conv(128, 32, 12, 64, 5, 1, 0), true});
+  all.push_back({"basic-cnn", "conv1", "conv", square_conv(128, 1, 28, 32, 5, 1, 0), true, true});
+  all.push_back({"basic-cnn", "conv2", "conv", square_conv(128, 32, 12, 64, 5, 1, 0), true, true});
 
   // VGG16, batch 32: 3x3 'same' convolutions, a 2x2 max pool after each block.
   struct Vgg {
@@ -46,8 +47,8 @@ std::vector<ConvLayer> conv_layers() {
                      {"conv4_3", 512, 28, 512},  {"conv5_1", 512, 14, 512}, {"conv5_2", 512, 14, 512},
                      {"conv5_3", 512, 14, 512}};
   for (const Vgg& v : vgg)
-    all.push_back(
-        {"vgg16", v.name, "conv", square_conv(32, v.C, v.HW, v.K, 3, 1, 1), std::string(v.name) == "conv3_2"});
+    all.push_back({"vgg16", v.name, "conv", square_conv(32, v.C, v.HW, v.K, 3, 1, 1), std::string(v.name) == "conv3_2",
+                   std::string(v.name) == "conv3_1"});
 
   // MobileNetV2, batch 64 (torchvision's layout; features.N is block N).
   // The stem, then each distinct depthwise 3x3 (channels, input size,
@@ -62,9 +63,10 @@ std::vector<ConvLayer> conv_layers() {
                            {"features.4", 144, 56, 2}, {"features.5", 192, 28, 1},  {"features.7", 192, 28, 2},
                            {"features.8", 384, 14, 1}, {"features.12", 576, 14, 1}, {"features.14", 576, 14, 2},
                            {"features.15", 960, 7, 1}};
+  // --headline: every depthwise layer (the depthwise target is judged on all of them).
   for (const Depthwise& d : dws)
     all.push_back({"mobilenetv2", std::string(d.block) + " dw" + (d.stride == 2 ? " s2" : ""), "depthwise",
-                   square_conv(64, d.C, d.HW, d.C, 3, d.stride, 1, d.C), std::string(d.block) == "features.1"});
+                   square_conv(64, d.C, d.HW, d.C, 3, d.stride, 1, d.C), std::string(d.block) == "features.1", true});
   struct Pointwise {
     const char* name;
     int64_t C, K, HW;
@@ -77,9 +79,13 @@ std::vector<ConvLayer> conv_layers() {
       {"features.12 expand", 96, 576, 14}, {"features.12 project", 576, 96, 14}, {"features.14 project", 576, 160, 7},
       {"features.15 expand", 160, 960, 7}, {"features.15 project", 960, 160, 7}, {"features.17 project", 960, 320, 7},
       {"features.18 1x1", 320, 1280, 7}};
-  for (const Pointwise& p : pws)
-    all.push_back({"mobilenetv2", p.name, "pointwise", square_conv(64, p.C, p.HW, p.K, 1, 1, 0),
-                   std::string(p.name) == "features.2 expand"});
+  // --headline: the largest input (features.2 expand), a middle one and the widest output (features.18).
+  for (const Pointwise& p : pws) {
+    const std::string name = p.name;
+    all.push_back({"mobilenetv2", name, "pointwise", square_conv(64, p.C, p.HW, p.K, 1, 1, 0),
+                   name == "features.2 expand",
+                   name == "features.2 expand" || name == "features.8 expand" || name == "features.18 1x1"});
+  }
   return all;
 }
 
@@ -162,7 +168,7 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
 
 void bench_conv(const Options& options, Results& results) {
   for (const ConvLayer& layer : conv_layers()) {
-    if (options.quick && !layer.quick) continue;
+    if (!options.runs(layer.quick, layer.headline)) continue;
     bench_layer(options, results, layer);
     cuda::empty_cache();  // shapes differ per layer: do not let the cache grow with each
   }

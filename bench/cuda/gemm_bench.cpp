@@ -6,6 +6,7 @@
 // (kernels::set_allow_tf32(true), which custom::gemm honours where it has a
 // tensor-core path). Each TF32 row is compared with cuBLAS TF32; every
 // row's error is measured against cuBLAS FP32.
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -73,9 +74,9 @@ void race(const Options& options, Results& results, const std::string& group, co
 }  // namespace
 
 void bench_gemm(const Options& options, Results& results) {
-  std::vector<int64_t> sizes = {1024, 2048, 4096, 8192};
-  if (options.quick) sizes = {1024, 2048};
-  for (int64_t n : sizes) {
+  // --quick: 1024 and 2048; --headline: 4096, the size of the GEMM target.
+  for (int64_t n : {1024, 2048, 4096, 8192}) {
+    if (!options.runs(n <= 2048, n == 4096)) continue;
     // Libraries first (they set the baselines), then the ladder from the bottom.
     std::vector<Contender> contenders = {{"cublas", kernels::library::gemm, true, false},
                                          {"cublas-tf32", kernels::library::gemm, true, true}};
@@ -112,7 +113,7 @@ void bench_linear(const Options& options, Results& results) {
   const std::vector<Contender> contenders = {{"cublas", kernels::library::gemm, true, false},
                                              {"custom", kernels::custom::gemm, false, false}};
   for (const Linear& l : layers) {
-    if (options.quick && !l.quick) continue;
+    if (!options.runs(l.quick, false)) continue;
     race(options, results, "linear", l.model, l.layer, "fwd", GemmProblem{false, true, l.batch, l.out, l.in},
          contenders);
     race(options, results, "linear", l.model, l.layer, "bwd-data", GemmProblem{false, false, l.batch, l.in, l.out},

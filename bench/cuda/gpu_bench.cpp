@@ -19,8 +19,9 @@ using namespace nib::bench::gpu;
 namespace {
 
 const char* kUsage =
-    "usage: nib bench gpu [--quick] [--only gemm,conv,memory,train] [--repeats N] [--budget-ms MS]\n"
-    "                     [--steps N] [--python PATH] [--pytorch-script PATH] [--out DIR]\n";
+    "usage: nib bench gpu [--quick] [--headline] [--only gemm,conv,memory,train] [--repeats N] [--budget-ms MS]\n"
+    "                     [--steps N] [--python PATH] [--pytorch-script PATH] [--out DIR]\n"
+    "       nib bench gpu --info      the device, driver, CUDA, cuBLAS and cuDNN versions and the peaks\n";
 
 const std::set<std::string> kGroups = {"gemm", "conv", "memory", "train"};
 
@@ -44,6 +45,7 @@ int nib_gpu_bench(int argc, char** argv) {
   std::set<std::string> groups = kGroups;
   std::string out_dir = "bench/results";
   bool steps_given = false, repeats_given = false;  // --quick lowers the defaults only
+  bool info_only = false;
   std::string command = "nib bench gpu";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
 
@@ -53,6 +55,10 @@ int nib_gpu_bench(int argc, char** argv) {
     try {
       if (arg == "--quick") {
         options.quick = true;
+      } else if (arg == "--headline") {
+        options.headline = true;
+      } else if (arg == "--info") {
+        info_only = true;
       } else if (arg == "--only" && has_value) {
         if (!parse_groups(argv[++i], groups)) {
           std::fprintf(stderr, "gpu bench: --only takes a list of gemm, conv, memory, train (got '%s')\n", argv[i]);
@@ -96,6 +102,11 @@ int nib_gpu_bench(int argc, char** argv) {
   if (!nib::cuda::available()) {
     std::fprintf(stderr, "gpu bench: no CUDA device: %s\n", nib::cuda::unavailable_reason().c_str());
     return 1;
+  }
+
+  if (info_only) {
+    std::printf("%s\n", query_device().summary().c_str());
+    return 0;
   }
 
   Results results(query_device());

@@ -13,11 +13,17 @@
 //           library, PyTorch (bench/pytorch_reference.py)
 //
 // Options: --quick (a small subset of each group; 5 repeats and 10 training
-// steps unless given), --only LIST,
+// steps unless given), --headline (the cases the summaries quote: GEMM 4096,
+// the basic CNN's and VGG16's conv3_1, MobileNetV2's depthwise and three
+// pointwise convs, memory-bound ops on tensors of several times the L2, the
+// training step at batch 128 and 512; with --quick, both subsets), --only LIST,
 // --repeats N (timed samples per case, default 10), --budget-ms MS (GPU time
 // per case before stopping early, default 2000), --steps N (training steps,
 // default 20), --python PATH (default python3), --pytorch-script PATH
 // (default bench/pytorch_reference.py), --out DIR (default bench/results).
+//
+// --info prints the device line (name, SMs, driver, CUDA, cuBLAS, cuDNN,
+// peaks) and exits.
 //
 // Prints a table as it goes and writes DIR/<device>_<date>.json and .md.
 // Returns 0; 1 with a message when no GPU is usable; 2 on a bad option.

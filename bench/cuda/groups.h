@@ -12,11 +12,19 @@
 namespace nib::bench::gpu {
 
 struct Options {
-  bool quick = false;  // a small subset of every group, for a smoke run
+  bool quick = false;     // a small subset of every group, for a smoke run
+  bool headline = false;  // the cases the summaries quote (docs/kernels.md, scripts/gpu_check.sh)
   TimingOptions timing;
   int64_t train_steps = 20;        // timed steps per end-to-end measurement
   std::string python = "python3";  // runs the PyTorch reference
   std::string pytorch_script = "bench/pytorch_reference.py";
+
+  // Whether a case runs: every case by default; with --quick and/or
+  // --headline, the cases in either of the subsets asked for.
+  bool runs(bool in_quick, bool in_headline) const {
+    if (!quick && !headline) return true;
+    return (quick && in_quick) || (headline && in_headline);
+  }
 };
 
 // Sets kernels::allow_tf32 for one contender and restores it afterwards

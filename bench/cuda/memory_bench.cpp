@@ -313,38 +313,46 @@ std::vector<int64_t> vgg16_parameters() {
 
 void bench_memory(const Options& options, Results& results) {
   const Options& o = options;
-  const bool full = !o.quick;
+  // Each case is in the --quick subset (q), the --headline subset (h), both or
+  // neither. The headline cases are the ones that move at least 4x an H100's or
+  // H200's L2 (50-60 MB), the rows the bandwidth target counts, next to the
+  // copy that measures what a trivial kernel reaches.
+  auto runs = [&](bool q, bool h) { return o.runs(q, h); };
   // Basic CNN, batch 128 (small: mostly L2-resident, often launch-bound).
-  max_pool(o, results, "basic-cnn", "pool1 max 2x2", 128, 32, 24);
-  max_pool(o, results, "basic-cnn", "pool2 max 2x2", 128, 64, 8);
-  relu(o, results, "basic-cnn", "relu1", dims({128, 32, 24, 24}), 128 * 32 * 24 * 24);
-  softmax(o, results, "basic-cnn", "logits", 128, 10);
-  adam(o, results, "basic-cnn", basic_cnn_parameters());
-  cuda::empty_cache();
-  if (full) {
-    // VGG16, batch 32.
-    max_pool(o, results, "vgg16", "pool1 max 2x2", 32, 64, 224);
-    max_pool(o, results, "vgg16", "pool5 max 2x2", 32, 512, 14);
-    avg_pool(o, results, "vgg16", "pool1 shape, avg 2x2", 32, 64, 224);
-    relu(o, results, "vgg16", "relu1_1", dims({32, 64, 224, 224}), 32LL * 64 * 224 * 224);
-    softmax(o, results, "vgg16", "logits", 32, 1000);
-    adam(o, results, "vgg16", vgg16_parameters());
+  if (runs(true, false)) {
+    max_pool(o, results, "basic-cnn", "pool1 max 2x2", 128, 32, 24);
+    max_pool(o, results, "basic-cnn", "pool2 max 2x2", 128, 64, 8);
+    relu(o, results, "basic-cnn", "relu1", dims({128, 32, 24, 24}), 128 * 32 * 24 * 24);
+    softmax(o, results, "basic-cnn", "logits", 128, 10);
+    adam(o, results, "basic-cnn", basic_cnn_parameters());
     cuda::empty_cache();
   }
+  // VGG16, batch 32.
+  if (runs(false, true)) max_pool(o, results, "vgg16", "pool1 max 2x2", 32, 64, 224);
+  if (runs(false, false)) {
+    max_pool(o, results, "vgg16", "pool5 max 2x2", 32, 512, 14);
+    avg_pool(o, results, "vgg16", "pool1 shape, avg 2x2", 32, 64, 224);
+  }
+  if (runs(false, true)) relu(o, results, "vgg16", "relu1_1", dims({32, 64, 224, 224}), 32LL * 64 * 224 * 224);
+  if (runs(false, false)) softmax(o, results, "vgg16", "logits", 32, 1000);
+  if (runs(false, true)) adam(o, results, "vgg16", vgg16_parameters());
+  cuda::empty_cache();
   // MobileNetV2, batch 64.
-  batchnorm(o, results, "mobilenetv2", "features.0 bn", 64, 32, 112);
-  if (full) {
-    batchnorm(o, results, "mobilenetv2", "features.2 expand bn", 64, 96, 112);
+  if (runs(true, false)) batchnorm(o, results, "mobilenetv2", "features.0 bn", 64, 32, 112);
+  if (runs(false, true)) batchnorm(o, results, "mobilenetv2", "features.2 expand bn", 64, 96, 112);
+  if (runs(false, false)) {
     batchnorm(o, results, "mobilenetv2", "features.18 bn", 64, 1280, 7);
     add(o, results, "mobilenetv2", "features.3 residual add", dims({64, 24, 56, 56}), 64LL * 24 * 56 * 56);
     global_avg_pool(o, results, "mobilenetv2", "global avg pool", 64, 1280, 7);
-    cuda::empty_cache();
   }
+  cuda::empty_cache();
   // Large, to measure DRAM bandwidth rather than L2: 2^26 floats (256 MiB) per tensor.
   const int64_t big = int64_t{1} << 26;
-  copy_reference(o, results, big);
-  add(o, results, "large", "add", dims({big}), big);
-  if (full) softmax(o, results, "large", "rows", 65536, 1000);
+  if (runs(true, true)) {
+    copy_reference(o, results, big);
+    add(o, results, "large", "add", dims({big}), big);
+  }
+  if (runs(false, true)) softmax(o, results, "large", "rows", 65536, 1000);
   cuda::empty_cache();
 }
 

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <regex>
 #include <string>
 
@@ -86,9 +87,8 @@ double nib_images_per_s(const char* kernels_spec, int64_t batch, int64_t steps) 
 void bench_train(const Options& options, Results& results) {
   std::printf("\nEnd to end: basic-CNN training step, median of %lld steps after 3 warm-up\n",
               static_cast<long long>(options.train_steps));
-  std::vector<int64_t> batches = {128, 512};
-  if (options.quick) batches = {128};
-  for (int64_t batch : batches) {
+  for (int64_t batch : {128, 512}) {
+    if (!options.runs(batch == 128, true)) continue;  // --quick: 128; --headline: both
     TrainRow row;
     row.batch = batch;
     row.custom_images_per_s = nib_images_per_s("custom", batch, options.train_steps);

@@ -7,7 +7,13 @@
 //     over memory, where a separate bias add would read and write y twice;
 //   - bias_backward gives each channel a block that reduces its N*HW values
 //     in parallel (a thread per channel would leave most of the GPU idle
-//     with 64 channels), accumulating in double like the reference.
+//     with 64 channels), accumulating in double like the reference; for a
+//     linear layer's bias (inner == 1) blocks take 32 columns each so that
+//     the reads are coalesced (bias_backward_columns_kernel);
+//   - bias_activation indexes in 32 bits below 2^31 elements
+//     (with_index_type, launch.cuh): its channel (i / inner) % channels
+//     costs two 32-bit divisions instead of two emulated 64-bit ones
+//     (expected to matter in this memory-bound kernel; not yet measured).
 // Speed: to be measured in bench/.
 #include "kernels/activation.h"
 #include "kernels/cuda/launch.cuh"
@@ -46,12 +52,47 @@ __global__ void backward_kernel(int64_t n, const float* y, const float* gy, floa
   for (int64_t i = grid_start(); i < n; i += grid_stride()) gx[i] = gy[i] * derivative_from_output<A>(y[i]);
 }
 
-// y viewed as [outer, channels, inner]; element i belongs to channel (i / inner) % channels.
-template <Activation A>
-__global__ void bias_activation_kernel(int64_t n, int64_t channels, int64_t inner, const float* bias, float* y) {
-  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
-    float b = bias ? bias[(i / inner) % channels] : 0.0f;
+// y viewed as [outer, channels, inner]; element i belongs to channel (i / inner) % channels,
+// computed in the kernel's index type (32 bits below 2^31 elements, see with_index_type).
+template <Activation A, class Index>
+__global__ void bias_activation_kernel(Index n, Index channels, Index inner, const float* bias, float* y) {
+  for (Index i = grid_start<Index>(); i < n; i += grid_stride<Index>()) {
+    float b = 0.0f;
+    if (bias) {
+      const Index row = i / inner;
+      b = bias[row - (row / channels) * channels];
+    }
     y[i] = forward<A>(y[i] + b);
+  }
+}
+
+// inner == 1, a linear layer's bias: gy is [outer, channels] and the sum
+// runs down its columns. A block takes 32 consecutive columns with 8 warps:
+// lane l of warp w sums column c0 + l over rows w, w + 8, ..., so every warp
+// reads 32 consecutive floats of a row (one coalesced 128-byte load), and
+// the 8 partial sums meet in shared memory in a fixed order. The one-block-
+// per-channel kernel below would read such a column with a stride of
+// `channels` floats, a separate memory transaction per element (expected to
+// make the linear bias gradient several times faster; not yet measured on a GPU).
+constexpr int kColumnsPerBlock = 32, kRowGroups = 8;
+
+__global__ void bias_backward_columns_kernel(int64_t outer, int64_t channels, const float* gy, float* gbias) {
+  __shared__ double partial[kRowGroups][kColumnsPerBlock];
+  const int lane = threadIdx.x % kColumnsPerBlock, group = threadIdx.x / kColumnsPerBlock;
+  for (int64_t c0 = static_cast<int64_t>(blockIdx.x) * kColumnsPerBlock; c0 < channels;
+       c0 += static_cast<int64_t>(gridDim.x) * kColumnsPerBlock) {
+    const int64_t c = c0 + lane;
+    double acc = 0.0;
+    if (c < channels)
+      for (int64_t o = group; o < outer; o += kRowGroups) acc += gy[o * channels + c];
+    partial[group][lane] = acc;
+    __syncthreads();
+    if (group == 0 && c < channels) {
+      double total = 0.0;
+      for (int g = 0; g < kRowGroups; ++g) total += partial[g][lane];
+      gbias[c] = static_cast<float>(total);
+    }
+    __syncthreads();  // partial is reused by the next columns
   }
 }
 
@@ -101,13 +142,24 @@ void bias_activation(Activation act, int64_t outer, int64_t channels, int64_t in
   int64_t n = outer * channels * inner;
   if (n <= 0) return;
   if (act == Activation::Identity && bias == nullptr) return;  // nothing to do
+  const unsigned grid = grid_for(n);
   dispatch(act, [&]<Activation A>() {
-    cuda_detail::launch(bias_activation_kernel<A>, grid_for(n), kThreads, n, channels, inner, bias, y);
+    with_index_type(fits_int32(n, grid, kThreads), [&]<class Index>() {
+      cuda_detail::launch(bias_activation_kernel<A, Index>, grid, kThreads, static_cast<Index>(n),
+                          static_cast<Index>(channels), static_cast<Index>(inner), bias, y);
+    });
   });
 }
 
 void bias_backward(int64_t outer, int64_t channels, int64_t inner, const float* gy, float* gbias) {
   if (channels <= 0) return;
+  if (inner == 1) {
+    static_assert(kColumnsPerBlock * kRowGroups == kThreads, "one thread per (row group, column)");
+    const int64_t column_blocks = (channels + kColumnsPerBlock - 1) / kColumnsPerBlock;
+    cuda_detail::launch(bias_backward_columns_kernel, grid_for_items(column_blocks), kThreads, outer, channels, gy,
+                        gbias);
+    return;
+  }
   cuda_detail::launch(bias_backward_kernel, grid_for_items(channels), kThreads, outer, channels, inner, gy, gbias);
 }
 

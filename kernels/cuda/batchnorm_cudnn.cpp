@@ -9,7 +9,12 @@
 //  - save_mean / save_invstd are cuDNN's resultSaveMean /
 //    resultSaveInvVariance, which hold 1/sqrt(var + eps): nib's invstd;
 //  - null gamma/beta (no affine) become scratch tensors of ones and zeros;
-//    null outputs the caller does not want become scratch buffers;
+//    null per-channel outputs the caller does not want become scratch
+//    buffers of C floats;
+//  - a training backward without the input gradient (a frozen first layer)
+//    runs nib's custom:: kernel, which computes only the two per-channel
+//    sums: cuDNN always writes dx, so it would need an N*C*HW scratch
+//    buffer and a pass over it for nothing;
 //  - the backward of evaluation mode (statistics are constants) has no
 //    cuDNN call: it runs nib's custom:: kernel.
 #include "kernels/batchnorm.h"
@@ -84,18 +89,17 @@ void batchnorm_backward_train(const BatchNormShape& s, const float* x, const flo
                               float* gbeta) {
   // cuDNN recomputes the statistics when the saved ones are missing, which
   // needs epsilon, not part of this interface: without them, custom:: runs.
-  if (s.N * s.C * s.HW == 0 || !save_mean || !save_invstd)
+  // Without gx, too (see the top of the file).
+  if (s.N * s.C * s.HW == 0 || !save_mean || !save_invstd || !gx)
     return custom::batchnorm_backward_train(s, x, gy, gamma, save_mean, save_invstd, gx, ggamma, gbeta);
   CudnnBatchNorm bn(s, "library::batchnorm_backward_train");
-  const size_t data_bytes = sizeof(float) * size_t(s.N) * size_t(s.C) * size_t(s.HW);
   cuda::Workspace ones(gamma ? 0 : bn.channel_bytes());
-  cuda::Workspace gx_scratch(gx ? 0 : data_bytes), ggamma_scratch(ggamma ? 0 : bn.channel_bytes()),
-      gbeta_scratch(gbeta ? 0 : bn.channel_bytes());
+  cuda::Workspace ggamma_scratch(ggamma ? 0 : bn.channel_bytes()), gbeta_scratch(gbeta ? 0 : bn.channel_bytes());
   // epsilon is unused when savedMean/savedInvVariance are given; any valid value will do.
   const double unused_eps = 1e-5;
   NIB_CUDNN_CHECK(cudnnBatchNormalizationBackward(
       cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), cudnn_util::one(), cudnn_util::zero(), bn.x_desc,
-      x, bn.x_desc, gy, bn.x_desc, gx ? gx : gx_scratch.as<float>(), bn.channel_desc, bn.or_filled(gamma, ones, 1.0f),
+      x, bn.x_desc, gy, bn.x_desc, gx, bn.channel_desc, bn.or_filled(gamma, ones, 1.0f),
       ggamma ? ggamma : ggamma_scratch.as<float>(), gbeta ? gbeta : gbeta_scratch.as<float>(), unused_eps, save_mean,
       save_invstd));
 }

@@ -17,6 +17,11 @@
 // Columns are output (or input) pixels, so the threads of a warp read and
 // write consecutive q (or w): coalesced in NCHW.
 //
+// Each Problem gives the kernel "walks" (implicit_gemm.cuh): a thread's
+// column is decoded into pixel coordinates once per block and its reduction
+// index is then stepped through digit by digit, instead of 4-6 divisions
+// per loaded element.
+//
 // The weight gradient has a small result (Kg x Cg*R*S) and a long reduction
 // (N*P*Q), so it splits the reduction across blocks (split-K): each split
 // writes a partial result into a workspace and a second kernel sums them in
@@ -35,20 +40,17 @@ namespace nib::kernels::cuda_conv {
 
 namespace {
 
-// x[n, g*Cg + c, p*sh - pt + r*dh, q*sw - pl + s*dw], or 0 in the padding:
-// the im2col element for reduction index crs and output pixel npq.
-__device__ __forceinline__ float im2col(const Geometry& s, const float* x, int g, int crs, int npq) {
-  const int RS = s.R * s.S, PQ = s.P * s.Q;
-  const int c = crs / RS, rs = crs - c * RS;
-  const int r = rs / s.S, sx = rs - r * s.S;
-  const int n = npq / PQ, pq = npq - n * PQ;
-  const int p = pq / s.Q, q = pq - p * s.Q;
+// The input pixel an im2col element reads: x[n, g*Cg + c, p*sh - pt + r*dh,
+// q*sw - pl + s*dw], or 0 in the padding. x_group is x + g*Cg*H*W.
+__device__ __forceinline__ float im2col_at(const Geometry& s, const float* x_group, int n, int c, int p, int q, int r,
+                                           int sx) {
   const int h = p * s.sh - s.pt + r * s.dh;
   const int w = q * s.sw - s.pl + sx * s.dw;
   if (h < 0 || h >= s.H || w < 0 || w >= s.W) return 0.0f;
-  return x[((n * s.C + g * s.Cg + c) * s.H + h) * s.W + w];
+  return x_group[((n * s.C + c) * s.H + h) * s.W + w];
 }
 
+// forward: y[k, npq] = sum over crs of w[k, crs] * X[crs, npq].
 struct ForwardProblem {
   Geometry s;
   const float* x;
@@ -57,9 +59,31 @@ struct ForwardProblem {
   float* y;
   int M, cols, depth, splits, split_depth;  // M = Kg, cols = N*P*Q, depth = Cg*R*S
 
-  // w is [K, Cg*R*S] row-major: row g*Kg + m.
-  __device__ float a(int g, int m, int k) const { return w[(g * s.Kg + m) * depth + k]; }
-  __device__ float b(int g, int k, int col) const { return im2col(s, x, g, k, col); }
+  // w is [K, Cg*R*S] row-major: row g*Kg + m; no decoding at all.
+  struct AWalk {
+    const float* w_group;
+    int depth, k, step;
+    __device__ float at(int m) const { return w_group[m * depth + k]; }
+    __device__ void advance() { k += step; }
+  };
+  __device__ AWalk a_walk(int g, int k, int step) const { return {w + g * s.Kg * depth, depth, k, step}; }
+
+  // X[crs, npq]: the output pixel (n, p, q) decoded once, (c, r, s) walked.
+  struct BWalk {
+    const Geometry& s;
+    const float* x_group;
+    int n, p, q;
+    Digits<3> crs;  // (c, r, s)
+    __device__ float value() const {
+      return im2col_at(s, x_group, n, crs.digit[0], p, q, crs.digit[1], crs.digit[2]);
+    }
+    __device__ void advance() { crs.advance(); }
+  };
+  __device__ BWalk b_walk(int g, int col, int k, int step) const {
+    const int PQ = s.P * s.Q, n = col / PQ, pq = col - n * PQ, p = pq / s.Q;
+    return {s, x + g * s.Cg * s.H * s.W, n, p, pq - p * s.Q, Digits<3>(k, step, s.R, s.S)};
+  }
+
   __device__ void store(int g, int, int m, int col, float v) const {
     const int PQ = s.P * s.Q;
     const int n = col / PQ, pq = col - n * PQ;
@@ -68,6 +92,7 @@ struct ForwardProblem {
   }
 };
 
+// backward data: gx[c, nhw] = sum over krs of w[k, c, rs] * GY[krs, nhw].
 struct BackwardDataProblem {
   Geometry s;
   const float* gy;
@@ -75,26 +100,50 @@ struct BackwardDataProblem {
   float* gx;
   int M, cols, depth, splits, split_depth;  // M = Cg, cols = N*H*W, depth = Kg*R*S
 
-  // w[g*Kg + k, c, r, s] for reduction index k*RS + rs.
-  __device__ float a(int g, int c, int krs) const {
+  // w[g*Kg + k, c, r, s] for reduction index k*RS + rs: (k, rs) walked.
+  struct AWalk {
+    const float* w_group;
+    int Cg, RS;
+    Digits<2> krs;  // (k, rs)
+    __device__ float at(int c) const { return w_group[(krs.digit[0] * Cg + c) * RS + krs.digit[1]]; }
+    __device__ void advance() { krs.advance(); }
+  };
+  __device__ AWalk a_walk(int g, int k, int step) const {
     const int RS = s.R * s.S;
-    const int k = krs / RS, rs = krs - k * RS;
-    return w[((g * s.Kg + k) * s.Cg + c) * RS + rs];
+    return {w + g * s.Kg * s.Cg * RS, s.Cg, RS, Digits<2>(k, step, RS)};
   }
-  // gy[n, g*Kg + k, p, q] for the output pixel that input (h, w) feeds through tap (r, s).
-  __device__ float b(int g, int krs, int nhw) const {
-    const int RS = s.R * s.S, HW = s.H * s.W;
-    const int k = krs / RS, rs = krs - k * RS;
-    const int r = rs / s.S, sx = rs - r * s.S;
-    const int n = nhw / HW, hw = nhw - n * HW;
-    const int h = hw / s.W, wi = hw - h * s.W;
-    const int hp = h + s.pt - r * s.dh;  // = p * sh when output row p saw input row h
-    const int wp = wi + s.pl - sx * s.dw;
-    if (hp < 0 || wp < 0 || hp % s.sh != 0 || wp % s.sw != 0) return 0.0f;
-    const int p = hp / s.sh, q = wp / s.sw;
-    if (p >= s.P || q >= s.Q) return 0.0f;
-    return gy[((n * s.K + g * s.Kg + k) * s.P + p) * s.Q + q];
+
+  // GY[krs, nhw]: gy[n, g*Kg + k, p, q] for the output pixel that input
+  // (h, w) feeds through tap (r, s), when h + pt - r*dh is a non-negative
+  // multiple of the stride (likewise for w), else 0. The input pixel
+  // (n, h, w) is decoded once, (k, r, s) walked.
+  struct BWalk {
+    const Geometry& s;
+    const float* gy_group;
+    int n, h, w;
+    Digits<3> krs;  // (k, r, s)
+    __device__ float value() const {
+      int p = h + s.pt - krs.digit[1] * s.dh;  // = p * sh when output row p saw input row h
+      int q = w + s.pl - krs.digit[2] * s.dw;
+      if (p < 0 || q < 0) return 0.0f;
+      if (s.sh != 1) {
+        if (p % s.sh != 0) return 0.0f;
+        p /= s.sh;
+      }
+      if (s.sw != 1) {
+        if (q % s.sw != 0) return 0.0f;
+        q /= s.sw;
+      }
+      if (p >= s.P || q >= s.Q) return 0.0f;
+      return gy_group[((n * s.K + krs.digit[0]) * s.P + p) * s.Q + q];
+    }
+    __device__ void advance() { krs.advance(); }
+  };
+  __device__ BWalk b_walk(int g, int col, int k, int step) const {
+    const int HW = s.H * s.W, n = col / HW, hw = col - n * HW, h = hw / s.W;
+    return {s, gy + g * s.Kg * s.P * s.Q, n, h, hw - h * s.W, Digits<3>(k, step, s.R, s.S)};
   }
+
   __device__ void store(int g, int, int c, int nhw, float v) const {
     const int HW = s.H * s.W;
     const int n = nhw / HW, hw = nhw - n * HW;
@@ -102,6 +151,7 @@ struct BackwardDataProblem {
   }
 };
 
+// backward weight: gw[k, crs] = sum over npq of gy[k, npq] * X[crs, npq].
 struct BackwardWeightProblem {
   Geometry s;
   const float* x;
@@ -109,12 +159,35 @@ struct BackwardWeightProblem {
   float* out;  // [splits, K, Cg*R*S]: gw itself when splits == 1
   int M, cols, depth, splits, split_depth;  // M = Kg, cols = Cg*R*S, depth = N*P*Q
 
-  __device__ float a(int g, int k, int npq) const {
+  // gy[n, g*Kg + k, pq] for reduction index n*PQ + pq: (n, pq) walked.
+  struct AWalk {
+    const float* gy_group;
+    int K, PQ;
+    Digits<2> npq;  // (n, pq)
+    __device__ float at(int k) const { return gy_group[(npq.digit[0] * K + k) * PQ + npq.digit[1]]; }
+    __device__ void advance() { npq.advance(); }
+  };
+  __device__ AWalk a_walk(int g, int k, int step) const {
     const int PQ = s.P * s.Q;
-    const int n = npq / PQ, pq = npq - n * PQ;
-    return gy[(n * s.K + g * s.Kg + k) * PQ + pq];
+    return {gy + g * s.Kg * PQ, s.K, PQ, Digits<2>(k, step, PQ)};
   }
-  __device__ float b(int g, int npq, int crs) const { return im2col(s, x, g, crs, npq); }
+
+  // X[crs, npq]: the tap (c, r, s) decoded once, the output pixel (n, p, q) walked.
+  struct BWalk {
+    const Geometry& s;
+    const float* x_group;
+    int c, r, sx;
+    Digits<3> npq;  // (n, p, q)
+    __device__ float value() const {
+      return im2col_at(s, x_group, npq.digit[0], c, npq.digit[1], npq.digit[2], r, sx);
+    }
+    __device__ void advance() { npq.advance(); }
+  };
+  __device__ BWalk b_walk(int g, int col, int k, int step) const {
+    const int RS = s.R * s.S, c = col / RS, rs = col - c * RS, r = rs / s.S;
+    return {s, x + g * s.Cg * s.H * s.W, c, r, rs - r * s.S, Digits<3>(k, step, s.P, s.Q)};
+  }
+
   __device__ void store(int g, int split, int k, int crs, float v) const {
     out[(split * s.K + g * s.Kg + k) * cols + crs] = v;
   }

@@ -4,8 +4,13 @@
 // copy2d is cudaMemcpy2DAsync: the copy engine moves strided rows at full
 // bandwidth with no kernel of ours. pad2d gives each *output* element a
 // thread that either reads its source or writes 0, so the border needs no
-// separate fill pass and negative amounts (crops) need no special case.
+// separate fill pass and negative amounts (crops) need no special case; it
+// indexes in 32 bits below 2^31 elements (two 32-bit divisions per element
+// instead of three 64-bit ones; expected to matter in this memory-bound
+// kernel, not yet measured on a GPU).
 // Speed: to be measured in bench/.
+#include <algorithm>
+
 #include "kernels/copy.h"
 #include "kernels/cuda/launch.cuh"
 
@@ -15,12 +20,16 @@ using namespace cuda_detail;
 
 namespace {
 
-__global__ void pad2d_kernel(int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t top, int64_t left,
+// Index: int32_t below 2^31 elements (with_index_type, launch.cuh), so that
+// the two divisions per element are 32-bit ones.
+template <class Index>
+__global__ void pad2d_kernel(Index planes, Index H, Index W, Index Ho, Index Wo, Index top, Index left,
                              const float* x, float* y) {
-  const int64_t n = planes * Ho * Wo;
-  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
-    int64_t wo = i % Wo, ho = (i / Wo) % Ho, plane = i / (Ho * Wo);
-    int64_t h = ho - top, w = wo - left;  // where this output comes from (a crop has negative top/left)
+  const Index n = planes * Ho * Wo;
+  for (Index i = grid_start<Index>(); i < n; i += grid_stride<Index>()) {
+    const Index row = i / Wo, plane = row / Ho;  // row: plane * Ho + ho
+    const Index wo = i - row * Wo, ho = row - plane * Ho;
+    Index h = ho - top, w = wo - left;  // where this output comes from (a crop has negative top/left)
     bool inside = h >= 0 && h < H && w >= 0 && w < W;
     y[i] = inside ? x[(plane * H + h) * W + w] : 0.0f;
   }
@@ -44,7 +53,12 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
   const int64_t Ho = H + top + bottom, Wo = W + left + right;
   const int64_t n = planes * Ho * Wo;
   if (Ho <= 0 || Wo <= 0 || n <= 0) return;
-  cuda_detail::launch(pad2d_kernel, grid_for(n), kThreads, planes, H, W, Ho, Wo, top, left, x, y);
+  const unsigned grid = grid_for(n);
+  with_index_type(fits_int32(std::max(n, planes * H * W), grid, kThreads), [&]<class Index>() {
+    auto i = [](int64_t v) { return static_cast<Index>(v); };
+    cuda_detail::launch(pad2d_kernel<Index>, grid, kThreads, i(planes), i(H), i(W), i(Ho), i(Wo), i(top), i(left), x,
+                        y);
+  });
 }
 
 }  // namespace nib::kernels::custom

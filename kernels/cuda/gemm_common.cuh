@@ -77,21 +77,43 @@ __device__ __forceinline__ float4 fetch4(const float* src, int64_t ld, bool k_co
 
 // A tile of TILE_MN x BK elements seen as groups of four along the
 // contiguous index; each of the THREADS threads fetches GROUPS of them.
+//
+// Shared tiles are tile[k][mn] with rows of kRowLength = TILE_MN + 4 floats.
+// The 4 floats of padding make the stores conflict-free on both paths (the
+// reads of the GEMM kernels, float4s along a row, are conflict-free with or
+// without it):
+//   mn-contiguous: a group is four consecutive mn's of one k, stored as one
+//     float4; a warp's 32 float4s fill 128 consecutive floats of a row
+//     (four scalar stores instead would hit each bank four times);
+//   k-contiguous: a group is four k's of one mn, a column of the tile, so
+//     each of its four scalar stores writes one float per thread. The two
+//     threads of a pair take k's 0..3 and 4..7 (see group_position) of the
+//     same 16 mn's; rows 4 apart are 4 * kRowLength floats apart, 16 banks
+//     when kRowLength % 8 == 4, so the pair's two floats land in different
+//     banks and the warp's 32 stores in 32 banks. Without the padding (rows
+//     of 128 floats) both would hit the same bank: a 2-way conflict.
 template <int TILE_MN, int BK, int THREADS>
 struct TileLoader {
   static constexpr int kGroups = TILE_MN * BK / 4 / THREADS;
-  static_assert(TILE_MN % 4 == 0 && BK % 4 == 0, "tiles are read in groups of four");
+  static constexpr int kRowLength = TILE_MN + 4;
+  static_assert(TILE_MN % 16 == 0 && BK % 8 == 0, "tiles are read in groups of four, in pairs along k");
   static_assert(kGroups * THREADS * 4 == TILE_MN * BK, "every thread fetches the same number of groups");
+  static_assert(kRowLength % 8 == 4, "rows 4 k's apart must start 16 banks apart");
 
   float4 regs[kGroups];
 
   // Group g of the tile, for tiles whose first element is (mn0, k0):
-  //   k-contiguous:  mn = g / (BK/4),      k = (g % (BK/4)) * 4
-  //   mn-contiguous: k  = g / (TILE_MN/4), mn = (g % (TILE_MN/4)) * 4
+  //   k-contiguous:  mn = (g / 2) % TILE_MN,  k = 4 * (g % 2 + 2 * (g / (2 * TILE_MN)))
+  //   mn-contiguous: k  = g / (TILE_MN / 4),  mn = (g % (TILE_MN / 4)) * 4
+  // k-contiguous: neighbouring threads fetch the two halves of 8 k's of one
+  // row of the source (one 32-byte sector, read whole), and a warp covers 16
+  // consecutive mn's; the next k's of those rows come with the next TILE_MN
+  // pairs of groups (the tile's k's 8..15 when BK = 16).
+  // mn-contiguous: a warp reads 128 consecutive floats of one k.
   __device__ __forceinline__ static void group_position(bool k_contiguous, int g, int& mn, int& k) {
     if (k_contiguous) {
-      mn = g / (BK / 4);
-      k = (g % (BK / 4)) * 4;
+      mn = (g / 2) % TILE_MN;
+      k = 4 * (g % 2 + 2 * (g / (2 * TILE_MN)));
     } else {
       k = g / (TILE_MN / 4);
       mn = (g % (TILE_MN / 4)) * 4;
@@ -109,9 +131,8 @@ struct TileLoader {
     }
   }
 
-  // Registers -> shared tile[k][mn] (row length TILE_MN + PAD).
-  template <int PAD>
-  __device__ __forceinline__ void store(bool k_contiguous, float (*tile)[TILE_MN + PAD]) const {
+  // Registers -> shared tile[k][mn] (see the top for why it is conflict-free).
+  __device__ __forceinline__ void store(bool k_contiguous, float (*tile)[kRowLength]) const {
 #pragma unroll
     for (int t = 0; t < kGroups; ++t) {
       int mn, k;
@@ -122,11 +143,8 @@ struct TileLoader {
         tile[k + 1][mn] = v.y;
         tile[k + 2][mn] = v.z;
         tile[k + 3][mn] = v.w;
-      } else {  // four mn's of one k: part of a row
-        tile[k][mn + 0] = v.x;
-        tile[k][mn + 1] = v.y;
-        tile[k][mn + 2] = v.z;
-        tile[k][mn + 3] = v.w;
+      } else {  // four mn's of one k: part of a row, 16-byte aligned (mn % 4 == 0, rows of 4k floats)
+        *reinterpret_cast<float4*>(&tile[k][mn]) = v;
       }
     }
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <utility>
 
@@ -44,10 +45,57 @@ inline unsigned grid_for_items(int64_t items) {
   return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(items, int64_t{1} << 30)));
 }
 
-// The first index of this thread and the stride of a grid-stride loop, in
-// 64 bits so that tensors beyond 2^31 elements work.
-__device__ inline int64_t grid_start() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ inline int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
+// The first index of this thread and the stride of a grid-stride loop: in
+// 64 bits by default, so that tensors beyond 2^31 elements work, or in the
+// kernel's Index type (see with_index_type).
+template <class Index = int64_t>
+__device__ inline Index grid_start() {
+  return static_cast<Index>(blockIdx.x) * static_cast<Index>(blockDim.x) + static_cast<Index>(threadIdx.x);
+}
+template <class Index = int64_t>
+__device__ inline Index grid_stride() {
+  return static_cast<Index>(gridDim.x) * static_cast<Index>(blockDim.x);
+}
+
+// 32-bit indexing for memory-bound kernels. A kernel that splits a flat
+// index into coordinates ((i / HW) % C for a channel) pays a division and a
+// modulo per element; on the GPU a 64-bit integer division is a long
+// emulated subroutine, several times the cost of a 32-bit one, and it can
+// decide the speed of a kernel that otherwise only streams memory. Such
+// kernels are templates on their Index type and are launched through
+// with_index_type: int32_t whenever every index the grid-stride loop forms
+// (up to `largest` - 1 plus one stride) fits, which is every tensor below
+// 2^31 elements minus one stride; int64_t otherwise.
+inline bool fits_int32(int64_t largest, unsigned grid, unsigned threads) {
+  return largest + static_cast<int64_t>(grid) * threads <= INT32_MAX;
+}
+
+// Calls launch.template operator()<Index>() with Index = int32_t when
+// use_int32, else int64_t:
+//   with_index_type(fits_int32(n, grid, threads), [&]<class Index>() { launch(kernel<Index>, ...); });
+template <class Launch>
+void with_index_type(bool use_int32, Launch&& launch) {
+  if (use_int32)
+    launch.template operator()<int32_t>();
+  else
+    launch.template operator()<int64_t>();
+}
+
+// Records a bad input item in a DeviceErrorReport's slot (tensor/cuda/context.h):
+// of all the items recorded before the host looks, the lowest position wins,
+// whatever order the threads run in. position < 2^32.
+__device__ inline void record_device_error(nib::cuda::DeviceErrorReport::Slot* slot, int64_t position, int32_t value,
+                                           int64_t bound) {
+  const unsigned long long packed =
+      (static_cast<unsigned long long>(position) << 32) | static_cast<unsigned long long>(static_cast<uint32_t>(value));
+  atomicMin(&slot->position_and_value, packed);
+  // The bound goes with the record that holds the slot. Whether this thread's
+  // does is read back (volatile: from memory, not a cache), not taken from
+  // atomicMin's return value: CUDA's returns the old value, HIP-CPU's (the
+  // CPU harness) the new minimum. Every thread of a call that gets here
+  // writes the same bound, and calls run one after another on the stream.
+  if (*reinterpret_cast<volatile unsigned long long*>(&slot->position_and_value) == packed) slot->bound = bound;
+}
 
 struct SumOp {
   template <class T>

@@ -35,12 +35,12 @@ static_assert(sizeof(SlotChunk) + sizeof(AdamParams) + sizeof(AdamScalars) < 380
 
 // __grid_constant__: the kernel reads the slots straight from its parameter
 // block, instead of each thread copying 2.5 KiB into local memory to index it.
-__global__ void sgd_kernel(const __grid_constant__ SlotChunk chunk, SgdParams o) {
+__global__ void sgd_kernel(const __grid_constant__ SlotChunk chunk, SgdParams o, SgdScalars k) {
   for (int s = 0; s < chunk.count; ++s) {
     const ParamSlot& slot = chunk.slots[s];
     for (int64_t i = grid_start(); i < slot.n; i += grid_stride()) {
       float* buf = slot.state1 ? slot.state1 + i : nullptr;
-      slot.param[i] = sgd_update(o, slot.param[i], slot.grad[i], buf);
+      slot.param[i] = sgd_update(o, k, slot.param[i], slot.grad[i], buf);
     }
   }
 }
@@ -77,8 +77,9 @@ void sgd_step(const std::vector<ParamSlot>& slots, const SgdParams& params) {
   if (params.momentum != 0.0f)
     for (const ParamSlot& slot : slots)
       NIB_CHECK(slot.n <= 0 || slot.state1 != nullptr, "sgd_step (custom): momentum needs a buffer in every slot");
+  const SgdScalars k = sgd_scalars(params);
   for_each_chunk(slots, [&](const SlotChunk& chunk, int64_t largest) {
-    cuda_detail::launch(sgd_kernel, grid_for(largest), kThreads, chunk, params);
+    cuda_detail::launch(sgd_kernel, grid_for(largest), kThreads, chunk, params, k);
   });
 }
 

@@ -24,7 +24,10 @@ Dims dims_of(const Pool2dShape& s, const char* op) {
               static_cast<int>(s.pad_top),  static_cast<int>(s.pad_left)};
 }
 
-// One thread per output (plane, p, q).
+// One thread per output (plane, p, q). The winner is the reference's
+// (kernels/cpu/pool_reference.cpp): the first position equal to the maximum,
+// or, when the maximum is NaN (cuDNN propagates NaN), the *last* NaN of the
+// window in row-major order, since there every NaN replaces the one before.
 __global__ void argmax_kernel(const Dims d, const float* __restrict__ x, const float* __restrict__ y,
                               int32_t* __restrict__ argmax) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -32,8 +35,9 @@ __global__ void argmax_kernel(const Dims d, const float* __restrict__ x, const f
   const int q = i % d.Q, p = (i / d.Q) % d.P, plane = i / (d.P * d.Q);
   const float* xp = x + plane * d.H * d.W;
   const float target = y[i];
+  const bool nan_wins = isnan(target);
   int found = -1, first_inside = -1;
-  for (int r = 0; r < d.kh && found < 0; ++r) {
+  for (int r = 0; r < d.kh; ++r) {
     const int h = p * d.sh - d.pt + r;
     if (h < 0 || h >= d.H) continue;
     for (int s = 0; s < d.kw; ++s) {
@@ -41,10 +45,7 @@ __global__ void argmax_kernel(const Dims d, const float* __restrict__ x, const f
       if (w < 0 || w >= d.W) continue;
       const float v = xp[h * d.W + w];
       if (first_inside < 0) first_inside = h * d.W + w;
-      if (v == target || (isnan(v) && isnan(target))) {
-        found = h * d.W + w;
-        break;
-      }
+      if (nan_wins ? isnan(v) : (found < 0 && v == target)) found = h * d.W + w;
     }
   }
   // No match happens only for a window made entirely of padding; point at

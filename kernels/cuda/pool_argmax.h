@@ -8,7 +8,8 @@
 namespace nib::kernels::cuda_pool {
 
 // argmax[n,c,p,q] = h*W + w of the first position (row-major within the
-// window) where x equals y[n,c,p,q]: the winner, as the reference picks it.
+// window) where x equals y[n,c,p,q], or of the last NaN when y[n,c,p,q] is
+// NaN: the winner, as the reference picks it.
 void max_pool_argmax(const Pool2dShape& s, const float* x, const float* y, int32_t* argmax);
 // gx = 0, then each gy[n,c,p,q] added at its winner argmax[n,c,p,q].
 void max_pool_scatter(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx);

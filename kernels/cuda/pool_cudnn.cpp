@@ -3,9 +3,10 @@
 // Max pooling. cuDNN computes the maxima; nib's backward interface works
 // from the winner's index (argmax), which cuDNN does not return, so a small
 // kernel finds it afterwards (the first position in the window equal to the
-// maximum, as the reference picks it) and the backward is a scatter from
-// argmax (pool_argmax.cu). cuDNN's own backward would need x and y, which
-// MaxPoolBackwardFn does not pass.
+// maximum, or the last NaN, as the reference picks it) and the backward is a
+// scatter from argmax (pool_argmax.cu). cuDNN's own backward would need x and
+// y, which MaxPoolBackwardFn does not pass. NaNs propagate
+// (CUDNN_PROPAGATE_NAN): a window holding one gives NaN, as in PyTorch.
 //
 // Padding. cuDNN pads symmetrically. Asymmetric padding (TensorFlow 'SAME')
 // is made symmetric by an explicit copy into a bigger buffer filled with
@@ -19,6 +20,7 @@
 // cudnnAddTensor's broadcasting.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "kernels/cuda/cudnn_util.h"
 #include "kernels/cuda/pool_argmax.h"
@@ -61,7 +63,8 @@ struct CudnnPool {
         x_desc(N, C, Hp, Wp),
         y_desc(N, C, P, Q) {
     NIB_CUDNN_CHECK(cudnnSetPooling2dDescriptor(
-        pool, mode, CUDNN_NOT_PROPAGATE_NAN, to_int(s.kernel_h, op), to_int(s.kernel_w, op),
+        // A NaN in a window wins the max, as in the reference and PyTorch.
+        pool, mode, CUDNN_PROPAGATE_NAN, to_int(s.kernel_h, op), to_int(s.kernel_w, op),
         to_int(std::min(s.pad_top, s.pad_bottom), op), to_int(std::min(s.pad_left, s.pad_right), op),
         to_int(s.stride_h, op), to_int(s.stride_w, op)));
     int n = 0, c = 0, p = 0, q = 0;
@@ -91,6 +94,32 @@ struct CudnnPool {
 };
 
 bool symmetric(const Pool2dShape& s) { return s.pad_top == s.pad_bottom && s.pad_left == s.pad_right; }
+
+// cudnnPoolingBackward takes x and y too; average pooling does not depend on
+// their values, but they must be valid memory of the right size. One
+// zero-filled buffer serves as both, kept between calls and grown (and
+// zeroed) only when a larger one is needed, instead of two allocations and
+// two memsets on every backward call. Callers hold zeros_mutex() while
+// cuDNN may read the buffer, so no other thread replaces it meanwhile.
+std::mutex& zeros_mutex() {
+  static auto* m = new std::mutex;  // never destroyed, like the cuDNN handle (tensor/cuda/context.cpp)
+  return *m;
+}
+const float* zeros_of_at_least(size_t bytes) {
+  static void* buffer = nullptr;
+  static size_t size = 0;
+  if (bytes > size) {
+    // The old buffer goes back to the caching allocator, which serves the
+    // same stream: whatever still reads it runs before any new user.
+    if (buffer) cuda::release(buffer);
+    buffer = nullptr;  // consistent even if allocate throws
+    size = 0;
+    buffer = cuda::allocate(bytes);
+    NIB_CUDA_CHECK(cudaMemsetAsync(buffer, 0, bytes, cuda::stream()));
+    size = bytes;
+  }
+  return static_cast<const float*>(buffer);
+}
 
 }  // namespace
 
@@ -129,18 +158,14 @@ void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool co
   const cudnnPoolingMode_t mode =
       count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
   CudnnPool cp(s, mode, "library::avg_pool_backward");
-  // cudnnPoolingBackward takes x and y too; average pooling does not depend
-  // on their values, but they must be valid memory of the right size:
-  // zero-filled scratch buffers.
+  // x and y: the shared zero buffer (see zeros_of_at_least).
   const size_t x_bytes = cp.padded_bytes(), y_bytes = sizeof(float) * size_t(cp.N) * cp.C * cp.P * cp.Q;
-  cuda::Workspace x_dummy(x_bytes), y_dummy(y_bytes);
-  NIB_CUDA_CHECK(cudaMemsetAsync(x_dummy.data(), 0, x_bytes, cuda::stream()));
-  NIB_CUDA_CHECK(cudaMemsetAsync(y_dummy.data(), 0, y_bytes, cuda::stream()));
+  std::lock_guard<std::mutex> lock(zeros_mutex());
+  const float* zeros = zeros_of_at_least(std::max(x_bytes, y_bytes));
   cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
   float* output = cp.padded_copy() ? padded.as<float>() : gx;
-  NIB_CUDNN_CHECK(cudnnPoolingBackward(cuda::cudnn(), cp.pool, cudnn_util::one(), cp.y_desc, y_dummy.as<float>(),
-                                       cp.y_desc, gy, cp.x_desc, x_dummy.as<float>(), cudnn_util::zero(), cp.x_desc,
-                                       output));
+  NIB_CUDNN_CHECK(cudnnPoolingBackward(cuda::cudnn(), cp.pool, cudnn_util::one(), cp.y_desc, zeros, cp.y_desc, gy,
+                                       cp.x_desc, zeros, cudnn_util::zero(), cp.x_desc, output));
   if (cp.padded_copy()) cp.crop(output, gx);
 }
 

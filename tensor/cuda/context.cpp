@@ -7,6 +7,11 @@
 // destructors, and destroying a stream or handle after that crashes.
 #include "tensor/cuda/context.h"
 
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "util/error.h"
 
 namespace nib::cuda {
@@ -58,6 +63,68 @@ const cudaDeviceProp& properties() {
     return p;
   }();
   return props;
+}
+
+namespace {
+
+// The reports armed since the last check_device_errors. Reports are static
+// objects of the ops that own them, never destroyed before exit.
+std::mutex& armed_mutex() {
+  static auto* m = new std::mutex;
+  return *m;
+}
+std::vector<DeviceErrorReport*>& armed_reports() {
+  static auto* reports = new std::vector<DeviceErrorReport*>;
+  return *reports;
+}
+
+constexpr unsigned long long kNoDeviceError = ~0ull;
+
+}  // namespace
+
+DeviceErrorReport::DeviceErrorReport(Describe describe) : describe_(describe) {}
+
+DeviceErrorReport::Slot* DeviceErrorReport::arm() {
+  std::lock_guard<std::mutex> lock(armed_mutex());
+  if (!slot_) {
+    slot_ = static_cast<Slot*>(allocate(sizeof(Slot)));
+    NIB_CUDA_CHECK(cudaMemsetAsync(slot_, 0xff, sizeof(Slot), stream()));  // all ones: no error
+  }
+  if (!armed_) {
+    armed_ = true;
+    armed_reports().push_back(this);
+  }
+  return slot_;
+}
+
+std::string DeviceErrorReport::take_error() {
+  if (!slot_) return "";
+  Slot found{};
+  NIB_CUDA_CHECK(cudaMemcpyAsync(&found, slot_, sizeof(Slot), cudaMemcpyDeviceToHost, stream()));
+  NIB_CUDA_CHECK(cudaStreamSynchronize(stream()));  // idle already: a 16-byte copy, no wait for other work
+  if (found.position_and_value == kNoDeviceError) return "";
+  // Cleared for the next error (all ones: the 0xff bytes of the memset).
+  NIB_CUDA_CHECK(cudaMemsetAsync(slot_, 0xff, sizeof(found.position_and_value), stream()));
+  const long long position = static_cast<long long>(found.position_and_value >> 32);
+  const int value = static_cast<int>(static_cast<unsigned>(found.position_and_value & 0xffffffffull));
+  return describe_(position, value, found.bound);
+}
+
+void check_device_errors() {
+  std::vector<DeviceErrorReport*> reports;
+  {
+    std::lock_guard<std::mutex> lock(armed_mutex());
+    if (armed_reports().empty()) return;  // the common case: nothing to look at
+    reports.swap(armed_reports());
+    for (DeviceErrorReport* r : reports) r->armed_ = false;
+  }
+  // Every report is looked at (and cleared) before the first error is thrown.
+  std::string first_error;
+  for (DeviceErrorReport* r : reports) {
+    std::string error = r->take_error();
+    if (first_error.empty()) first_error = std::move(error);
+  }
+  if (!first_error.empty()) fail(first_error);
 }
 
 void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line) {

@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <string>
 
 #ifdef NIB_CUBLAS
 #include <cublas_v2.h>
@@ -64,6 +65,49 @@ class Workspace {
   size_t bytes_;
   void* data_;
 };
+
+// Errors a kernel finds in its input (cross_entropy's labels). A kernel
+// cannot throw, and copying the input to the host to check it there would
+// make every call wait for all the work queued before it. Instead the kernel
+// records the first offending item in a DeviceErrorReport, and the host
+// looks at the report where it waits for the GPU anyway: cuda::copy to the
+// host (loss.item(), to_vector) and cuda::synchronize, which then throw the
+// op's own message. The check costs no synchronisation of its own; the
+// error surfaces at the first wait after the call that caused it.
+class DeviceErrorReport {
+ public:
+  // What a kernel records (record_device_error in kernels/cuda/launch.cuh):
+  // the position and value of the lowest offending item, packed so that one
+  // atomicMin keeps them together, and the bound it broke. No error: all ones.
+  struct Slot {
+    unsigned long long position_and_value;
+    long long bound;
+  };
+  using Describe = std::string (*)(long long position, int value, long long bound);
+
+  // describe writes the message, e.g. "cross_entropy: label 12 at position 3 is outside [0, 10)".
+  explicit DeviceErrorReport(Describe describe);
+  DeviceErrorReport(const DeviceErrorReport&) = delete;
+  DeviceErrorReport& operator=(const DeviceErrorReport&) = delete;
+
+  // The slot for a kernel about to be queued; the report is then looked at
+  // by the next wait (check_device_errors).
+  Slot* arm();
+  // The described error if a kernel recorded one since the last look (the
+  // slot is then cleared), else "". The stream must be idle.
+  std::string take_error();
+
+ private:
+  friend void check_device_errors();
+  Describe describe_;
+  Slot* slot_ = nullptr;  // device memory, allocated at the first arm()
+  bool armed_ = false;
+};
+
+// Looks at every report armed since the last look and throws nib::Error
+// with the first error found; cuda::copy to the host and cuda::synchronize
+// call it once the stream is idle.
+void check_device_errors();
 
 // Blocks of `threads` covering n items.
 inline unsigned blocks_for(long long n, unsigned threads) {

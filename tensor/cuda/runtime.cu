@@ -106,11 +106,18 @@ void copy(void* dst, const void* src, size_t bytes, CopyKind kind) {
   // src. From pageable host memory, cudaMemcpyAsync returns once the source
   // has been staged, so the caller may reuse it at once.
   NIB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, to_cuda(kind), stream()));
-  // The host reads dst as soon as we return: wait for the copy.
-  if (kind == CopyKind::DeviceToHost) NIB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  // The host reads dst as soon as we return: wait for the copy. The GPU is
+  // idle then, which is when errors kernels found in their input are looked at.
+  if (kind == CopyKind::DeviceToHost) {
+    NIB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+    check_device_errors();
+  }
 }
 
-void synchronize() { NIB_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+void synchronize() {
+  NIB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  check_device_errors();
+}
 
 MemoryStats memory_stats() { return allocator().stats(); }
 void reset_peak_memory() { allocator().reset_peak(); }

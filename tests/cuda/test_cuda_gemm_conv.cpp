@@ -5,6 +5,7 @@
 //
 // Outputs start as NaN: a kernel that skips an element, or reads C when
 // beta == 0, fails the comparison.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/gemm.h"
 #include "tensor/cuda/runtime.h"
+#include "tests/cuda/cuda_helpers.h"
 #include "tests/helpers.h"
 
 using namespace nib;
@@ -272,3 +274,31 @@ TEST_CASE("cuda conv2d: the weight gradient without a bias gradient") {
     NIB_CHECK_CLOSE(dgw.to_host(), expected_w, 1e-4);
   }
 }
+
+#ifdef NIB_CUDNN
+// cuDNN's TF32 mode (conv2d_cudnn.cpp): tensor-op math may round FP32 inputs
+// to TF32 (8 exponent bits, FP32's range), never convert them to FP16
+// (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION), whose largest value is 65504:
+// inputs of size 1e5 would become infinities there. And the algorithm
+// cache is keyed by the TF32 setting: FP32 before, TF32 while allowed, FP32
+// again after (a cache that ignored the setting would keep the tensor-op
+// algorithm and miss the FP32 tolerance on the last run).
+TEST_CASE("cuda conv2d: cuDNN with TF32 allowed stays in FP32's range, and TF32 off again means FP32") {
+  auto s = make(4, 16, 12, 12, 32, 3, 3);
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C * s.R * s.S;
+  const std::vector<float> x = random_vector(xn, 33, 1e5f), w = random_vector(wn, 34);
+  std::vector<float> expected(yn);
+  kernels::reference::conv2d_forward(s, x.data(), w.data(), nullptr, expected.data());
+  DeviceVector dx(x), dw(w);
+  for (bool tf32 : {false, true, false}) {
+    nib::testing::ScopedAllowTf32 scope(tf32);
+    CAPTURE(tf32);
+    DeviceVector dy(nans(yn));
+    kernels::library::conv2d_forward(s, dx.get(), dw.get(), nullptr, dy.get());
+    const std::vector<float> y = dy.to_host();
+    CHECK(std::all_of(y.begin(), y.end(), [](float v) { return std::isfinite(v); }));
+    NIB_CHECK_CLOSE(y, expected, tf32 ? 5e-3 : 1e-4);
+  }
+}
+#endif

@@ -223,7 +223,7 @@ TEST_CASE("cuda gradcheck: batchnorm in training mode with custom and library ke
                              {random_tensor(s, 42).set_requires_grad(true),
                               ops::affine(random_tensor({C}, 43, 0.3f), 1.0f, 1.0f).set_requires_grad(true),
                               random_tensor({C}, 44).set_requires_grad(true)},
-                             1e-2, 3e-2);
+                             {1e-2, 3e-2});
       }
     });
   }

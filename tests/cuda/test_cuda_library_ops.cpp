@@ -99,6 +99,27 @@ TEST_CASE("library max pooling matches the reference, winners included") {
   }
 }
 
+TEST_CASE("library max pooling lets a NaN win as the reference does: NaN out, the last NaN as the winner") {
+  for (const Pool2dShape& s : library_pool_shapes()) {
+    const std::string shape = pool_shape_text(s);
+    CAPTURE(shape);
+    const size_t nx = input_size(s), ny = output_size(s);
+    std::vector<float> x = nib::testing::with_nan_pairs(random_vector(nx, 44)), y(ny), gy = random_vector(ny, 45),
+                       gx(nx);
+    std::vector<int32_t> argmax(ny);
+    reference::max_pool_forward(s, x.data(), y.data(), argmax.data());
+    reference::max_pool_backward(s, gy.data(), argmax.data(), gx.data());
+
+    DeviceBuffer<float> dx(x), dy = nan_buffer(ny), dgy(gy), dgx = nan_buffer(nx);
+    DeviceBuffer<int32_t> dargmax(std::vector<int32_t>(ny, -1));
+    library::max_pool_forward(s, dx.get(), dy.get(), dargmax.get());
+    CHECK(nib::testing::same_or_both_nan(dy.to_host(), y));
+    CHECK(dargmax.to_host() == argmax);
+    library::max_pool_backward(s, dgy.get(), dargmax.get(), dgx.get());
+    NIB_CHECK_CLOSE(dgx.to_host(), gx, 1e-6);
+  }
+}
+
 TEST_CASE("library average pooling matches the reference with and without counting the padding") {
   // Asymmetric padding without counting it runs custom:: by design; the
   // comparison covers that routing too.
