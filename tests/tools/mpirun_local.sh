@@ -5,9 +5,14 @@
 #   tests/tools/mpirun_local.sh N COMMAND [ARGS...]
 #
 # Open MPI refuses more ranks than cores unless --oversubscribe, and root
-# (CI containers) unless --allow-run-as-root. Each rank gets one OpenMP
-# thread unless OMP_NUM_THREADS says otherwise. NIB_MPIEXEC names the
-# launcher (CMake passes the one it found; default mpirun).
+# (CI containers) unless --allow-run-as-root (the OMPI_ALLOW_RUN_AS_ROOT
+# variables say the same to any Open MPI). In a container without the ptrace
+# capability its shared-memory transport cannot copy between processes
+# directly (CMA: "Read -1, expected ..., errno = 1"), so it copies through the
+# shared segment instead (btl_vader_single_copy_mechanism none); a value
+# already in the environment wins. Each rank gets one OpenMP thread unless
+# OMP_NUM_THREADS says otherwise. NIB_MPIEXEC names the launcher (CMake
+# passes the one it found; default mpirun).
 set -euo pipefail
 ranks="$1"
 shift
@@ -15,7 +20,11 @@ launcher="${NIB_MPIEXEC:-mpirun}"
 flags=()
 if "$launcher" --version 2>&1 | grep -q -E "Open MPI|OpenRTE"; then
   flags+=(--oversubscribe)
-  [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
+  if [ "$(id -u)" -eq 0 ]; then
+    flags+=(--allow-run-as-root)
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  fi
+  export OMPI_MCA_btl_vader_single_copy_mechanism="${OMPI_MCA_btl_vader_single_copy_mechanism:-none}"
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec "$launcher" -np "$ranks" "${flags[@]}" "$@"
