@@ -69,6 +69,9 @@ run
   --out DIR  --seed N  --device cpu|cuda  --kernels SPEC  --threads N  --quiet
   --resume DIR         continue an interrupted run (its settings come from DIR/config.json)
   --stop-after N       stop after N epochs in this process, as if interrupted
+distributed
+  mpirun -np N nib finetune ...   data-parallel, as nib train (see nib train --help)
+  --dist-timeout S     seconds a rank waits for the others before all stop (default 600)
 )";
 
 int64_t count_trainable(const Module& module) {
@@ -92,6 +95,7 @@ int finetune(int argc, char** argv) {
   Args args(argc, argv, 2, {"quiet", "help", "cache-features"});
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
+    std::printf("  this build           %s\n", distributed_build_line().c_str());
     return 0;
   }
   // --resume DIR restores every setting from DIR/config.json (as nib train does).
@@ -148,6 +152,9 @@ int finetune(int argc, char** argv) {
   models::parse_head(model_config.head);  // a typo is reported before minutes of data loading
   plan.augment = data::AugmentConfig::parse(options.augment);
   plan.validate();
+  distributed::Communicator& comm = join_ranks(config.device, options.dist_timeout, args.has("threads"));
+  plan.config.comm = &comm;
+  const bool root = comm.is_root();
   require_device(config.device);
 
   // ---- Data and model -----------------------------------------------------------
@@ -178,23 +185,28 @@ int finetune(int argc, char** argv) {
   info.pretrained = weights;
   info.settings = settings.all();
   info.input = data.input_style;
+  // Rank 0 names the directory and alone writes into it.
   std::string dir = !resume_dir.empty() ? resume_dir
                     : !options.out.empty() ? options.out
-                                        : train::fresh_run_dir("runs/finetune-" + model_config.arch);
-  make_dirs(dir);
-  train::save_run_info(dir, info);
+                    : root ? train::fresh_run_dir("runs/finetune-" + model_config.arch)
+                           : "";
+  dir = distributed::broadcast_text(comm, dir);
+  if (root) {
+    make_dirs(dir);
+    train::save_run_info(dir, info);
+  }
   std::printf("run     %s\n\n", dir.c_str());
 
   train::History history = train::finetune(model, model_config.arch, data, plan, dir, !resume_dir.empty());
   if (history.epochs.empty()) return 130;
   model->eval();
-  save_module(*model, dir + "/model.safetensors", {{"model", "transfer"}, {"base", model_config.arch}});
+  if (root) save_module(*model, dir + "/model.safetensors", {{"model", "transfer"}, {"base", model_config.arch}});
 
   // ---- Final evaluation and reports ----------------------------------------------------
   const data::Dataset& final_set = data.has_test() ? data.test : data.validation;
   std::string set_name = data.has_test() ? "test" : "validation";
   train::FinalReport report =
-      train::evaluate_and_report(*model, final_set, set_name, info, history, dir, config.device);
+      train::evaluate_and_report(*model, final_set, set_name, info, history, dir, config.device, &comm);
   double seconds = 0;
   for (const auto& e : history.epochs) seconds += e.seconds;
   std::printf("\n%s accuracy: %.2f%% (%lld images); %.1f s per epoch on average\n", set_name.c_str(),

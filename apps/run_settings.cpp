@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "distributed/wait.h"
 #include "tensor/device.h"
 #include "util/error.h"
 
@@ -67,6 +68,8 @@ TrainingOptions read_training_options(RunSettings& settings, Args& args, const T
   o.weight_decay = settings.number("weight-decay", o.optimizer == "adamw" ? "0.01" : "0");
   o.augment = settings.text("augment", "none");
   o.out = args.get("out", "");
+  o.dist_timeout = args.get_double("dist-timeout", distributed::kDefaultTimeoutSeconds);
+  NIB_CHECK(o.dist_timeout > 0, "--dist-timeout must be a positive number of seconds");
   return o;
 }
 

@@ -52,6 +52,7 @@ struct TrainingOptions {
   std::string optimizer, schedule, augment;
   double lr = 0, momentum = 0, weight_decay = 0;
   std::string out;  // --out: "" = a fresh directory under runs/
+  double dist_timeout = 0;  // --dist-timeout: seconds a rank waits for the others before stopping with an error
 };
 
 TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults);

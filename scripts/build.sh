@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make zlib1g-dev libstb-dev doctest-dev libtbb-dev libcurl4-openssl-dev libssl-dev libhdf5-dev)
+packages=(cmake g++ make zlib1g-dev libstb-dev doctest-dev libtbb-dev libcurl4-openssl-dev libssl-dev libhdf5-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

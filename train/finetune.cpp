@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "datasets/loader.h"
+#include "distributed/communicator.h"
 #include "datasets/split.h"
 #include "optim/optim.h"
 #include "train/feature_cache.h"
@@ -15,6 +16,10 @@
 namespace nib::train {
 
 namespace {
+
+distributed::Communicator& ranks(const TrainConfig& config) {
+  return config.comm ? *config.comm : distributed::single_process();
+}
 
 // Trainable parameters only: frozen ones get no optimizer state.
 std::vector<Tensor> trainable(const Module& module) {
@@ -36,8 +41,11 @@ class Stages {
            const std::string& checkpoint) {
     const TrainConfig& config = options_.config;
     const size_t before = history_.epochs.size();
+    distributed::Communicator& comm = ranks(config);
     data::LoaderOptions loader_options;
     loader_options.batch_size = config.batch_size;
+    loader_options.shard = comm.rank();
+    loader_options.shards = comm.size();
     loader_options.seed = config.seed + before;  // a different order per stage
     loader_options.augment = options_.augment;
     data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
@@ -51,7 +59,7 @@ class Stages {
     History stage = fit({trained, optimizer_, *schedule, loader, val_set}, stage_config, resume_,
                         [&](const History& h) {
                           if (epochs_left_ > 0) --epochs_left_;
-                          write_history(run_dir_, joined(h, before));
+                          if (comm.is_root()) write_history(run_dir_, joined(h, before));
                         });
     history_ = joined(stage, before);
     history_.interrupted = stage.interrupted;
@@ -116,14 +124,16 @@ History finetune(const std::shared_ptr<models::Transfer>& transfer, const std::s
   Stages stages(options, run_dir, resume, *optimizer);
   // A run resumed in stage 2 has finished stage 1: its checkpoint holds the
   // whole model, so stage 1 (and the feature cache) is skipped.
-  const bool in_stage_two = resume && options.unfreeze_last > 0 && file_exists(unfrozen_checkpoint);
+  distributed::Communicator& comm = ranks(options.config);
+  const bool in_stage_two = distributed::broadcast_flag(
+      comm, resume && options.unfreeze_last > 0 && comm.is_root() && file_exists(unfrozen_checkpoint));
   if (in_stage_two) {
     stages.restore(read_checkpoint_history(head_checkpoint));
   } else if (options.cache_features) {
     const TrainConfig& config = options.config;
     auto started = std::chrono::steady_clock::now();
-    data::Dataset train_features = cache_features(model, data.train, config.device, 100, config.quiet);
-    data::Dataset val_features = cache_features(model, data.validation, config.device, 100, config.quiet);
+    data::Dataset train_features = cache_features(model, data.train, config.device, 100, config.quiet, &comm);
+    data::Dataset val_features = cache_features(model, data.validation, config.device, 100, config.quiet, &comm);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("cached  features %s of %lld images in %.1fs (%.1f images/s)\n\n",
                 train_features.images.shape().str().c_str(),
