@@ -10,14 +10,16 @@ fail() { echo "bench.sh: $*" >&2; exit 1; }
 
 "$nib" bench models --models mlp,basic-cnn --budget 0 --threads 1 --json "$work/models.json" > "$work/out"
 [ "$(grep -cE '^(mlp|basic-cnn) .* (forward|train) ' "$work/out")" -eq 4 ] || { cat "$work/out"; fail "expected 4 rows"; }
-python3 - "$work/models.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-cases = {(r["model"], r["mode"]) for r in doc["results"]}
-assert cases == {("mlp", "forward"), ("mlp", "train"), ("basic-cnn", "forward"), ("basic-cnn", "train")}, cases
-assert all(r["images_per_s"] > 0 and r["repeats"] >= 3 and r["batch"] == 128 for r in doc["results"]), doc
-assert doc["threads"] == 1 and doc["load_average_before"] and doc["cpu"], doc
-PY
+# The JSON: the four cases, each with a rate, at least 3 timed repeats and batch 128; threads and load recorded.
+json=$(tr -d ' \n' < "$work/models.json")
+for case in '"model":"mlp","input":"1x28x28","batch":128,"mode":"forward"' '"model":"mlp","input":"1x28x28","batch":128,"mode":"train"' \
+            '"model":"basic-cnn","input":"1x28x28","batch":128,"mode":"forward"' '"model":"basic-cnn","input":"1x28x28","batch":128,"mode":"train"'; do
+  [[ $json == *"$case"* ]] || { cat "$work/models.json"; fail "JSON lacks $case"; }
+done
+[ "$(grep -c '"images_per_s"' "$work/models.json")" -eq 4 ] || fail "expected 4 rates in the JSON"
+! grep -qE '"images_per_s": (-|0(\.0+)?,)' "$work/models.json" || fail "a rate is not positive"
+! grep -qE '"repeats": [0-2],' "$work/models.json" || fail "fewer than 3 timed repeats"
+grep -q '"threads": 1' "$work/models.json" && grep -q '"load_average_before"' "$work/models.json" || fail "threads or load missing"
 
 if "$nib" bench models --models lenet > /dev/null 2> "$work/err"; then fail "an unknown model was accepted"; fi
 grep -q "no benchmark case for 'lenet'" "$work/err" || { cat "$work/err"; fail "unknown model message"; }
