@@ -101,12 +101,14 @@ model by model alternating nib (`nib bench models`) and PyTorch (`bench/pytorch_
 the median round of each side. Random data; inference in eval mode without autograd; a training step is
 forward, cross-entropy, backward and an Adam step.
 
-| model | input | batch | mode | nib images/s | PyTorch images/s | nib / PyTorch |
-|---|---|---:|---|---:|---:|---:|
+| model | input | batch | mode | nib images/s | PyTorch images/s | nib / PyTorch | nib rounds | PyTorch rounds |
+|---|---|---:|---|---:|---:|---:|---|---|
 """
 for c in cases:
+    rounds = lambda v: ", ".join(f"{x:.1f}" for x in v)
     md += (f"| {c['model']} | {c['input']} | {c['batch']} | {c['mode']} | {c['nib_images_per_s']:.1f} | "
-           f"{c['pytorch_images_per_s']:.1f} | **{c['nib_over_pytorch']:.2f}x** |\n")
+           f"{c['pytorch_images_per_s']:.1f} | **{c['nib_over_pytorch']:.2f}x** | {rounds(c['nib_rounds'])} | "
+           f"{rounds(c['pytorch_rounds'])} |\n")
 md += "\nLoad average (1 min) before each case, nib's rounds then PyTorch's:\n\n"
 for c in cases:
     md += f"- {c['model']} {c['mode']}: " + ", ".join(l.split()[0] for l in c["load_averages_before"]) + "\n"
