@@ -114,7 +114,7 @@ double wall_seconds() {
 
 // fast::gemm C = A·B on n x n matrices with `threads` threads: the best of
 // `repeats` calls after a warm-up, as GFLOP/s of wall time and of CPU time
-// (FLOPs / CPU seconds / threads: what each running core achieved, which a
+// (FLOPs / CPU seconds of all threads: what each running core achieved, which a
 // shared machine does not lower as much; spinning at barriers counts as CPU).
 struct GemmRate {
   double wall_gflops = 0, cpu_gflops_per_core = 0;
@@ -132,7 +132,7 @@ GemmRate gemm_rate(int64_t n, int threads, int repeats) {
     const double wall = wall_seconds() - w0, cpu = process_seconds() - c0;
     if (i == 0) continue;  // warm-up
     best.wall_gflops = std::max(best.wall_gflops, flops / wall / 1e9);
-    best.cpu_gflops_per_core = std::max(best.cpu_gflops_per_core, flops / (cpu / threads) / 1e9);
+    best.cpu_gflops_per_core = std::max(best.cpu_gflops_per_core, flops / cpu / 1e9);  // cpu: all threads' seconds
   }
   omp_set_num_threads(saved);
   return best;
