@@ -42,6 +42,14 @@ bool RunSettings::flag(const std::string& name) {
   return on;
 }
 
+std::string RunSettings::toggle(const std::string& name, const std::string& fallback) {
+  const bool on = args_.flag(name), off = args_.flag("no-" + name);
+  NIB_CHECK(!(on && off), "--", name, " and --no-", name, " contradict each other");
+  if (on || off) return settings_[name] = on ? "true" : "false";
+  auto it = previous_.find(name);
+  return settings_[name] = it != previous_.end() ? it->second : fallback;
+}
+
 TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults) {
   TrainingOptions o;
   o.data.spec = settings.text("data", "mnist");

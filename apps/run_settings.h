@@ -26,6 +26,12 @@ class RunSettings {
   int64_t integer(const std::string& name, const std::string& fallback);
   // A boolean --flag: given now, or set in the resumed run.
   bool flag(const std::string& name);
+  // A flag with an opposite and a default that is decided later: "true" for
+  // --name, "false" for --no-name, else the resumed run's value, else
+  // `fallback` (e.g. "auto"). Both flags must be declared to Args.
+  std::string toggle(const std::string& name, const std::string& fallback);
+  // Whether --name was given on this command line (not a default, not resumed).
+  bool given(const std::string& name) const { return args_.has(name); }
 
   const std::map<std::string, std::string>& all() const { return settings_; }
 

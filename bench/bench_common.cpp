@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <vector>
@@ -56,6 +58,24 @@ std::string load_average() {
   std::string one, five, fifteen;
   if (!(in >> one >> five >> fifteen)) return "unknown";
   return one + " " + five + " " + fifteen;
+}
+
+std::string loaded_machine_warning(const std::vector<std::string>& loads) {
+  double highest = 0;
+  std::string listed;
+  for (const std::string& l : loads) {
+    double one = std::atof(l.c_str());  // the first field, the 1-minute average
+    highest = std::max(highest, one);
+    listed += (listed.empty() ? "" : "; ") + l;
+  }
+  const int cpus = logical_cpus();
+  if (highest <= cpus) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%.2f", highest);
+  return "**Measured on a loaded machine: 1-minute load average up to " + std::string(buf) + " on " +
+         std::to_string(cpus) + " logical CPUs (" + listed +
+         "). Other jobs shared the cores, so these are not idle-machine numbers; rerun on an idle machine "
+         "before quoting absolute rates.**\n\n";
 }
 
 std::string today() {

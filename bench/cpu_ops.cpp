@@ -237,8 +237,9 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
   doc["cpu"] = cpu_description();
   doc["threads"] = threads;
   doc["date"] = today();
+  const std::string load_after = load_average();
   doc["load_average_before"] = load_before;
-  doc["load_average_after"] = load_average();
+  doc["load_average_after"] = load_after;
   doc["timing"] = "median seconds per call after one warm-up call";
   json::Value results = json::Value::array();
   for (const Row& r : rows) {
@@ -257,11 +258,13 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
     results.as_array().push_back(v);
   }
   doc["results"] = results;
+  doc["measured_on_loaded_machine"] = !loaded_machine_warning({load_before, load_after}).empty();
   write_file_atomic(stem + ".json", json::dump(doc, 2) + "\n");
 
-  std::string md = "# CPU ops: reference vs fast\n\n" + cpu_description() + ", " + std::to_string(threads) +
+  std::string md = "# CPU ops: reference vs fast\n\n" + loaded_machine_warning({load_before, load_after}) +
+                   cpu_description() + ", " + std::to_string(threads) +
                    " OpenMP threads, " + today() +
-                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_average() +
+                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_after +
                    ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
                    "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
                    "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"

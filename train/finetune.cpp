@@ -1,6 +1,7 @@
 #include "train/finetune.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 
@@ -92,6 +93,43 @@ class Stages {
 };
 
 }  // namespace
+
+int64_t default_unfreeze_blocks(const std::string& arch) {
+  if (arch == "mobilenet_v2") return 6;  // features.13-18
+  if (arch == "resnet18") return 2;      // layer4.0, layer4.1
+  if (arch == "vgg16") return 3;         // conv5_1-3
+  fail("--unfreeze auto: no default for architecture '", arch, "' (known: mobilenet_v2, vgg16, resnet18)");
+}
+
+UnfreezeChoice choose_unfreeze(const std::string& spec, const std::string& arch, const std::string& freeze,
+                               int64_t train_images, int64_t epochs) {
+  UnfreezeChoice choice;
+  if (spec == "none" || spec.empty()) return choice;
+  if (spec == "auto") {
+    if (freeze != "base") {
+      choice.why = "everything trains from the start (--freeze none)";
+    } else if (arch == "keras_graph") {
+      choice.why = "a converted Keras model has no known blocks: the head alone (--unfreeze last:K trains its last K layers too)";
+    } else if (epochs < 2) {
+      choice.why = "one epoch leaves no room for a second stage";
+    } else if (train_images > kSmallTrainingSet) {
+      choice.why = str(train_images, " training images > ", kSmallTrainingSet,
+                       ": the head alone (an unfrozen epoch would run the whole base over all of them; --unfreeze last:",
+                       default_unfreeze_blocks(arch), " asks for it)");
+    } else {
+      choice.blocks = default_unfreeze_blocks(arch);
+      choice.why = str(train_images, " training images <= ", kSmallTrainingSet, ": head first, then the last ",
+                       choice.blocks, " blocks");
+    }
+    return choice;
+  }
+  char* end = nullptr;
+  long long k = spec.rfind("last:", 0) == 0 ? std::strtoll(spec.c_str() + 5, &end, 10) : 0;
+  NIB_CHECK(end && *end == '\0' && k > 0, "--unfreeze expects last:K with K > 0 (e.g. last:3), none or auto, got '",
+            spec, "'");
+  choice.blocks = k;
+  return choice;
+}
 
 void FinetuneOptions::validate() const {
   NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");

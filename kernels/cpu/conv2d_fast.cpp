@@ -94,10 +94,24 @@ int image_threads(int64_t N) {
   return !omp_in_parallel() && N >= threads ? threads : 1;
 }
 
-// One column buffer per thread (empty for pointwise convolutions).
-std::vector<std::vector<float>> col_buffers(const Conv2dShape& s, int threads) {
-  size_t size = is_pointwise(s) ? 0 : static_cast<size_t>(s.C_per_group() * s.R * s.S * s.P() * s.Q());
-  return std::vector<std::vector<float>>(static_cast<size_t>(threads), std::vector<float>(size));
+// One column buffer per thread (none for pointwise convolutions), kept by the
+// calling thread from one call to the next: a network runs the same
+// convolutions batch after batch, and fresh zero-filled buffers cost a memset
+// and a page fault per 4 KiB each time (VGG16's first layers need 115 MB per
+// image). im2col writes every entry, so a kept buffer is never cleared. The
+// buffers grow to the largest convolution run so far and stay allocated.
+// (Plain pointers are returned: inside the parallel region the name of a
+// thread_local would mean each worker's own, empty, one.)
+std::vector<float*> col_buffers(const Conv2dShape& s, int threads) {
+  thread_local std::vector<std::vector<float>> kept;
+  const size_t size = is_pointwise(s) ? 0 : static_cast<size_t>(s.C_per_group() * s.R * s.S * s.P() * s.Q());
+  if (kept.size() < static_cast<size_t>(threads)) kept.resize(static_cast<size_t>(threads));
+  std::vector<float*> out(static_cast<size_t>(threads));
+  for (size_t t = 0; t < out.size(); ++t) {
+    if (kept[t].size() < size) kept[t].resize(size);
+    out[t] = kept[t].data();
+  }
+  return out;
 }
 
 }  // namespace
@@ -126,7 +140,7 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
   auto cols = col_buffers(s, threads);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (int64_t n = 0; n < s.N; ++n) {
-    float* col = cols[static_cast<size_t>(omp_get_thread_num())].data();
+    float* col = cols[static_cast<size_t>(omp_get_thread_num())];
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* x_g = x + (n * s.C + g * Cg) * HW;
       if (!is_pointwise(s)) im2col(s, x_g, col);
@@ -150,7 +164,7 @@ void conv2d_backward_data(const Conv2dShape& s, const float* gy, const float* w,
   auto cols = col_buffers(s, threads);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (int64_t n = 0; n < s.N; ++n) {
-    float* col = cols[static_cast<size_t>(omp_get_thread_num())].data();
+    float* col = cols[static_cast<size_t>(omp_get_thread_num())];
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* w_g = w + g * Kg * CgRS;
       const float* gy_g = gy + (n * s.K + g * Kg) * PQ;
@@ -181,7 +195,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* g
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
     for (int64_t n = 0; n < s.N; ++n) {
       const size_t thread = static_cast<size_t>(omp_get_thread_num());
-      float* col = cols[thread].data();
+      float* col = cols[thread];
       for (int64_t g = 0; g < s.groups; ++g) {
         const float* x_g = x + (n * s.C + g * Cg) * HW;
         if (!is_pointwise(s)) im2col(s, x_g, col);
