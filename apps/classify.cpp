@@ -11,6 +11,7 @@
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "hub/fetch.h"
+#include "kernels/runtime_flags.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
@@ -85,7 +86,7 @@ int classify(int argc, char** argv) {
   std::string labels_path = args.get("labels", "");
   bool as_json = args.flag("json"), accuracy = args.flag("accuracy");
   Device device = parse_device(args.get("device", "cpu"));
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
   require_device(device);
   NIB_CHECK(!args.positional().empty(), "give images or directories to classify (see nib classify --help)");

@@ -17,15 +17,6 @@
 
 namespace nib::apps {
 
-void configure_runtime(Args& args) {
-  std::string kernels_spec = args.get("kernels", "");
-  if (!kernels_spec.empty()) kernels::configure(kernels_spec);
-  if (args.flag("trace")) kernels::set_trace(true);  // as NIB_TRACE=1
-  int64_t threads = args.get_int("threads", 0);
-  NIB_CHECK(threads >= 0, "--threads must be positive");
-  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-}
-
 distributed::Communicator& join_ranks(Device device, double timeout_seconds, bool threads_given) {
   distributed::Communicator& comm = distributed::join_world(device, timeout_seconds);
   if (comm.size() == 1) return comm;

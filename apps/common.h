@@ -4,16 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "device/device.h"
 #include "distributed/communicator.h"
-#include "tensor/device.h"
 #include "util/args.h"
 
 namespace nib::apps {
-
-// Reads --kernels (implementation choice, see kernels/registry.h), --trace
-// (print each op family's implementation and shapes, once per shape) and
-// --threads (OpenMP threads) and applies them.
-void configure_runtime(Args& args);
 
 // Joins the ranks an MPI launcher started, if any (distributed/world.h), and
 // prepares this process for its part: each rank gets cores / (ranks on the

@@ -16,9 +16,9 @@
 
 #include "apps/commands.h"
 #include "apps/convert_keras.h"
+#include "formats/safetensors.h"
 #include "models/pretrained.h"
 #include "models/torchvision_common.h"
-#include "tensor/safetensors.h"
 
 namespace nib::apps {
 

@@ -1,6 +1,6 @@
 // nib convert for Keras files (apps/convert.cpp sends them here): a Keras
 // model as a run directory, or a Keras VGG16 / MobileNetV2 as weights for
-// nib's own architecture. The conversion itself is formats/keras/converter.h;
+// nib's own architecture. The conversion itself is models/keras/converter.h;
 // this file prints what it did and writes the result.
 #include "apps/convert_keras.h"
 
@@ -8,9 +8,9 @@
 #include <cstdio>
 
 #include "apps/common.h"
-#include "formats/keras/converter.h"
+#include "formats/safetensors.h"
 #include "layers/state_dict.h"
-#include "tensor/safetensors.h"
+#include "models/keras/converter.h"
 #include "train/run_dir.h"
 #include "util/files.h"
 

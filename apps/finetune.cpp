@@ -18,6 +18,7 @@
 #include "apps/common.h"
 #include "apps/run_settings.h"
 #include "kernels/registry.h"
+#include "kernels/runtime_flags.h"
 #include "layers/state_dict.h"
 #include "models/head.h"
 #include "models/transfer.h"
@@ -157,7 +158,7 @@ int finetune(int argc, char** argv) {
   plan.schedule = options.schedule;
   plan.momentum = options.momentum;
   plan.weight_decay = options.weight_decay;
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   NIB_CHECK(!keras_run || weights.empty(), "--weights: ", base_model, " is a run directory, whose weights are used");

@@ -8,6 +8,7 @@
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "apps/extractor_args.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/indexing.h"
 #include "util/files.h"
 
@@ -48,7 +49,7 @@ int index(int argc, char** argv) {
   std::string images = args.require("images");
   std::string out = args.require("out");
   bool update = args.flag("update");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   retrieval::ImageSource source = retrieval::open_image_source(images);

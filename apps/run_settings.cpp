@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "device/device.h"
 #include "distributed/wait.h"
-#include "tensor/device.h"
 #include "util/error.h"
 
 namespace nib::apps {

@@ -15,10 +15,11 @@
 #include "apps/run_settings.h"
 #include "datasets/loader.h"
 #include "datasets/split.h"
-#include "tensor/random.h"
 #include "kernels/registry.h"
+#include "kernels/runtime_flags.h"
 #include "layers/state_dict.h"
 #include "optim/optim.h"
+#include "tensor/random.h"
 #include "train/report.h"
 #include "train/run_dir.h"
 #include "train/trainer.h"
@@ -113,7 +114,7 @@ int train(int argc, char** argv) {
   data_options.skip_bad_images = args.flag("skip-bad-images");
   std::string model_name = settings.text("model", "basic-cnn");
   std::string model_options = settings.text("model-options", "");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   distributed::Communicator& comm = join_ranks(config.device, options.dist_timeout, args.has("threads"));

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "apps/common.h"
 #include "bench/bench_common.h"
 #include "kernels/registry.h"
+#include "kernels/runtime_flags.h"
 #include "models/registry.h"
 #include "ops/ops.h"
 #include "optim/adam.h"
@@ -93,7 +93,7 @@ int models_bench(int argc, char** argv) {
   const std::vector<std::string> modes = split_list(args.get("modes", "forward,train"));
   const double budget = args.get_double("budget", 3.0);
   const std::string json_path = args.get("json", "");
-  apps::configure_runtime(args);  // --threads, --kernels
+  kernels::apply_runtime_flags(args);  // --threads, --kernels
   args.finish();
   for (const std::string& m : modes) NIB_CHECK(m == "forward" || m == "train", "--modes: forward and/or train, not '", m, "'");
   std::vector<std::string> wanted = split_list(names);

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "tensor/device.h"
+#include "device/device.h"
 
 namespace nib::distributed {
 

@@ -9,8 +9,8 @@
 
 #include <nccl.h>
 
+#include "device/cuda/context.h"
 #include "distributed/wait.h"
-#include "tensor/cuda/context.h"
 
 namespace nib::distributed {
 
@@ -84,7 +84,7 @@ class NcclReducer final : public GpuReducer {
         timeout_, what);
   }
 
-  ncclComm_t comm_ = nullptr;  // never destroyed: as the CUDA handles (tensor/cuda/context.cpp), it lives until exit
+  ncclComm_t comm_ = nullptr;  // never destroyed: as the CUDA handles (device/cuda/context.cpp), it lives until exit
   double timeout_;
 };
 

@@ -15,8 +15,8 @@
 
 #include <string>
 
+#include "device/device.h"
 #include "distributed/communicator.h"
-#include "tensor/device.h"
 
 namespace nib::distributed {
 

@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/device.h"
+#include "device/device.h"
 #include "util/error.h"
 
 namespace nib::kernels {

@@ -17,12 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/named_tensors.h"
 #include "tensor/tensor.h"
 
 namespace nib {
 
 class Module;
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 using ModulePtr = std::shared_ptr<Module>;
 
 class Module {

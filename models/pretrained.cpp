@@ -4,10 +4,11 @@
 #include <cstring>
 #include <fstream>
 
+#include "formats/safetensors.h"
+#include "formats/torch_checkpoint.h"
 #include "layers/state_dict.h"
 #include "models/imagenet_weights.h"
-#include "tensor/safetensors.h"
-#include "tensor/torch_checkpoint.h"
+#include "tensor/image_tensor.h"
 #include "util/files.h"
 #include "util/image.h"
 #include "util/image_resample.h"

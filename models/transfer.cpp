@@ -1,5 +1,6 @@
 #include "models/transfer.h"
 
+#include "formats/safetensors.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "layers/pooling.h"
@@ -10,7 +11,6 @@
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
-#include "tensor/safetensors.h"
 
 namespace nib::models {
 

@@ -11,10 +11,11 @@
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
+#include "tensor/image_tensor.h"
 #include "train/run_dir.h"
 #include "util/image.h"
-#include "util/json.h"
 #include "util/image_resample.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace nib::retrieval {

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tensor/cuda/runtime.h"
+#include "device/cuda/runtime.h"
 #include "util/error.h"
 
 namespace nib {

@@ -1,4 +1,4 @@
-// nib convert for Keras files (formats/keras/, models/keras/): every layer of
+// nib convert for Keras files (models/keras/, models/keras/): every layer of
 // the converted model against a PyTorch re-implementation of the stored
 // Keras layers (tests/fixtures/keras/, from tools/fixtures/keras_models.py),
 // in each of Keras' three layouts; run directories; Keras Applications onto
@@ -9,18 +9,18 @@
 #include <filesystem>
 
 #include "formats/hdf5_file.h"
-#include "formats/keras/converter.h"
-#include "formats/keras/model_config.h"
-#include "formats/keras/weight_store.h"
+#include "formats/safetensors.h"
 #include "helpers.h"
 #include "layers/state_dict.h"
+#include "models/keras/converter.h"
 #include "models/keras/keras_graph.h"
 #include "models/keras/keras_layers.h"
+#include "models/keras/model_config.h"
+#include "models/keras/weight_store.h"
 #include "models/pretrained.h"
 #include "models/transfer.h"
-#include "tensor/safetensors.h"
-#include "temp_dir.h"
 #include "shared_data.h"
+#include "temp_dir.h"
 #include "train/run_dir.h"
 #include "util/files.h"
 

@@ -13,7 +13,7 @@
 namespace nib {
 
 // Flags of the runtime that every command which runs kernels reads
-// (apps::configure_runtime): --trace prints the kernels chosen.
+// (kernels::apply_runtime_flags): --trace prints the kernels chosen.
 inline const std::set<std::string> kRuntimeFlags = {"trace"};
 
 class Args {

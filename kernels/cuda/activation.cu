@@ -15,8 +15,8 @@
 //     costs two 32-bit divisions instead of two emulated 64-bit ones
 //     (expected to matter in this memory-bound kernel; not yet measured).
 // Speed: to be measured in bench/.
+#include "device/cuda/launch.cuh"
 #include "kernels/activation.h"
-#include "kernels/cuda/launch.cuh"
 
 namespace nib::kernels::cuda {
 

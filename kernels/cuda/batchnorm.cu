@@ -34,8 +34,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "device/cuda/launch.cuh"
 #include "kernels/batchnorm.h"
-#include "kernels/cuda/launch.cuh"
 
 namespace nib::kernels::cuda {
 

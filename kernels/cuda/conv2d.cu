@@ -28,13 +28,13 @@
 // a fixed order, which keeps the result deterministic (atomics would not).
 #include <algorithm>
 
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/conv2d.h"
 #include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/conv2d_depthwise.h"
 #include "kernels/cuda/conv2d_geometry.h"
 #include "kernels/cuda/implicit_gemm.cuh"
-#include "kernels/cuda/launch.cuh"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_conv {
 

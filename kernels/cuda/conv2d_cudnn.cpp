@@ -214,7 +214,7 @@ PlanKey key_of(const Conv2dShape& s, bool tf32) {
 }
 
 std::mutex& plans_mutex() {
-  static std::mutex* m = new std::mutex;  // never destroyed, like the cuDNN handle (tensor/cuda/context.cpp)
+  static std::mutex* m = new std::mutex;  // never destroyed, like the cuDNN handle (device/cuda/context.cpp)
   return *m;
 }
 

@@ -10,10 +10,10 @@
 //
 // Indexing (NCHW, Cg = 1):  x[((n*C + c)*H + h)*W + w],  w[(c*R + r)*S + s],
 //                           y[((n*C + c)*P + p)*Q + q]
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/conv2d_depthwise.h"
-#include "kernels/cuda/launch.cuh"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_conv {
 

@@ -14,8 +14,8 @@
 // Speed: to be measured in bench/.
 #include <algorithm>
 
+#include "device/cuda/launch.cuh"
 #include "kernels/copy.h"
-#include "kernels/cuda/launch.cuh"
 
 namespace nib::kernels::cuda {
 

@@ -6,7 +6,7 @@
 #include <climits>
 #include <cstdint>
 
-#include "tensor/cuda/context.h"
+#include "device/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::kernels::cudnn_util {

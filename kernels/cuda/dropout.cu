@@ -6,8 +6,8 @@
 // a cuRAND-per-thread kernel there is no state to initialise or store, and
 // the backward could even recompute the mask instead of reading it.
 // Speed: to be measured in bench/.
+#include "device/cuda/launch.cuh"
 #include "kernels/counter_rng.h"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/dropout.h"
 
 namespace nib::kernels::cuda {

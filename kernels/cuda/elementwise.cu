@@ -19,7 +19,7 @@
 //     element, in 32 bits below 2^31 elements (expected to speed up this
 //     memory-bound kernel; not yet measured on a GPU).
 // Speed: to be measured in bench/.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/elementwise.h"
 
 namespace nib::kernels::cuda {

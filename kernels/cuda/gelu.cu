@@ -2,7 +2,7 @@
 // loop per direction (launch.cuh). Each element is read once and written
 // once, so the kernel runs at memory bandwidth; erff and expf cost a few
 // instructions each and hide behind the loads.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/gelu.h"
 
 namespace nib::kernels::cuda {

@@ -20,11 +20,11 @@
 // Everything else (fetch4 with float4 when aligned, zero-filled edges,
 // beta == 0 never reading C) is shared with rung 3 (gemm_common.cuh).
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda {
 

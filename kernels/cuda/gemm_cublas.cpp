@@ -16,9 +16,9 @@
 #include <algorithm>
 #include <climits>
 
+#include "device/cuda/context.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::kernels::cublas {

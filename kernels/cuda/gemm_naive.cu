@@ -12,10 +12,10 @@
 // A loads are one address broadcast to the warp. The kernel is limited by
 // memory bandwidth long before the arithmetic units are busy.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda {
 

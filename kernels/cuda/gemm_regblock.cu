@@ -20,10 +20,10 @@
 // small (64 threads) and every tile still waits for its global loads
 // (two __syncthreads per step, nothing overlapped). Rung 4 attacks that.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda {
 

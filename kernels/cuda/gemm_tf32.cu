@@ -47,10 +47,10 @@
 // Speed: not yet measured on a GPU.
 #include <mma.h>
 
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
 // The WMMA TF32 types and __float_to_tf32 exist in the host pass and when
 // compiling for sm_80 or newer; for older targets the kernel is an empty stub.

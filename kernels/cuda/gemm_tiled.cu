@@ -17,10 +17,10 @@
 // shared memory, though fast, is far slower than registers. Rung 3 fixes
 // that by computing several outputs per thread.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda {
 

@@ -13,7 +13,7 @@
 // vary wildly. Speed: to be measured in bench/.
 #include <vector>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/optim.h"
 #include "kernels/optim_update.h"
 #include "util/error.h"

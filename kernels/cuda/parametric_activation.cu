@@ -1,6 +1,6 @@
 // Leaky ReLU and ELU on CUDA: one thread per element in a grid-stride loop,
 // the same formulas as the spec, kernels/cpu/parametric_activation_reference.cpp.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/parametric_activation.h"
 
 namespace nib::kernels::cuda {

@@ -19,7 +19,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/pool.h"
 
 namespace nib::kernels::cuda {

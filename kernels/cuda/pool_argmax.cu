@@ -2,9 +2,9 @@
 // (pool_cudnn.cpp). See pool_argmax.h.
 #include <climits>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/pool_argmax.h"
-#include "tensor/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::kernels::cuda_pool {

@@ -102,7 +102,7 @@ bool symmetric(const Pool2dShape& s) { return s.pad_top == s.pad_bottom && s.pad
 // two memsets on every backward call. Callers hold zeros_mutex() while
 // cuDNN may read the buffer, so no other thread replaces it meanwhile.
 std::mutex& zeros_mutex() {
-  static auto* m = new std::mutex;  // never destroyed, like the cuDNN handle (tensor/cuda/context.cpp)
+  static auto* m = new std::mutex;  // never destroyed, like the cuDNN handle (device/cuda/context.cpp)
   return *m;
 }
 const float* zeros_of_at_least(size_t bytes) {

@@ -14,7 +14,7 @@
 // A full sum uses a single block, which cannot use the whole GPU; a two-pass
 // (per-block partial sums, then one block) version would. To be measured in
 // bench/.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/reduce.h"
 
 namespace nib::kernels::cuda {

@@ -20,7 +20,7 @@
 #include <cmath>
 #include <string>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/softmax.h"
 #include "util/error.h"
 
@@ -137,7 +137,7 @@ __global__ void cross_entropy_backward_kernel(Index rows, Index cols, const floa
 // the host would copy them there on every call, and that copy waits for
 // everything queued before it (the whole forward pass), every training
 // step. The error surfaces at the first wait for the GPU after the call
-// (loss.item(), nib::cuda::synchronize; tensor/cuda/context.h), with the message
+// (loss.item(), nib::cuda::synchronize; device/cuda/context.h), with the message
 // the CPU check gives at the call.
 std::string describe_bad_label(long long position, int label, long long classes) {
   return str("cross_entropy: label ", label, " at position ", position, " is outside [0, ", classes,

@@ -9,7 +9,7 @@
 //     Concatenate's axis, softmax over channels) translate it, transposing
 //     to Keras' NHWC order where they must.
 // Weights use PyTorch's layouts and names ("weight" [out, in, kh, kw],
-// "bias"); formats/keras/ converts Keras' kernels to them.
+// "bias"); models/keras/ converts Keras' kernels to them.
 #pragma once
 
 #include <vector>

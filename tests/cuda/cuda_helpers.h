@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "device/cuda/runtime.h"
 #include "kernels/elementwise.h"
 #include "kernels/pool.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/runtime.h"
 #include "tests/helpers.h"
 
 namespace nib::testing {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "device/cuda/runtime.h"
 #include "kernels/conv2d.h"
 #include "kernels/gemm.h"
-#include "tensor/cuda/runtime.h"
 #include "tests/cuda/cuda_helpers.h"
 #include "tests/helpers.h"
 

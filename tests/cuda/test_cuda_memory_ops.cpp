@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "device/cuda/allocator.h"
 #include "kernels/activation.h"
 #include "kernels/batchnorm.h"
 #include "kernels/copy.h"
@@ -26,7 +27,6 @@
 #include "kernels/reduce.h"
 #include "kernels/softmax.h"
 #include "ops/ops.h"
-#include "tensor/cuda/allocator.h"
 #include "tests/cuda/cuda_helpers.h"
 
 using namespace nib;
