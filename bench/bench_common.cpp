@@ -85,14 +85,13 @@ std::string today() {
   return buf;
 }
 
-kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
-                                 int64_t pad, int64_t groups) {
-  kernels::Conv2dShape s;
-  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
-  s.stride_h = s.stride_w = stride;
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
-  s.groups = groups;
-  return s;
+kernels::Conv2dProblem square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                   int64_t pad, int64_t groups) {
+  Conv2dOptions o;
+  o.stride_h = o.stride_w = stride;
+  o.padding = Padding2d::same(pad);
+  o.groups = groups;
+  return kernels::Conv2dProblem::make({N, C, HW, HW}, {K, C / groups, RS, RS}, o);
 }
 
 }  // namespace nib::bench

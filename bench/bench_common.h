@@ -45,7 +45,7 @@ std::string today();
 
 // A convolution layer as the well-known networks have them: square images
 // (HW x HW) and kernels (RS x RS), one stride, the same padding on every side.
-kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
-                                 int64_t pad, int64_t groups = 1);
+kernels::Conv2dProblem square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                   int64_t pad, int64_t groups = 1);
 
 }  // namespace nib::bench

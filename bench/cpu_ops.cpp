@@ -75,9 +75,9 @@ void add_gemm(std::vector<Case>& cases, int64_t n) {
   cases.push_back({"gemm", dims({n, n, n}), "C = A·B", 2.0 * n * n * n, 0, run(ref::gemm), run(fast::gemm)});
 }
 
-void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::Conv2dShape& s) {
-  const size_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.K * s.P() * s.Q();
-  const size_t w_size = s.K * s.C_per_group() * s.R * s.S;
+void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::Conv2dProblem& s) {
+  const size_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.K * s.P * s.Q;
+  const size_t w_size = s.K * s.C_per_group * s.R * s.S;
   auto x = std::make_shared<std::vector<float>>(random_buffer(x_size, 3));
   auto w = std::make_shared<std::vector<float>>(random_buffer(w_size, 4));
   auto bias = std::make_shared<std::vector<float>>(random_buffer(s.K, 5));

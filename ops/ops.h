@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/conv2d.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -55,17 +56,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b,
               kernels::Activation act = kernels::Activation::Identity);
 
 // ---- Convolution (ops/conv2d.cpp) --------------------------------------------
-struct Padding2d {
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-  static Padding2d same(int64_t p) { return {p, p, p, p}; }
-  bool symmetric() const { return top == bottom && left == right; }
-};
-struct Conv2dOptions {
-  int64_t stride_h = 1, stride_w = 1;
-  Padding2d padding;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
-};
+// Padding2d, PaddingMode and Conv2dOptions (what a convolution is) are
+// defined with the kernels' Conv2dProblem in kernels/conv2d.h.
+using nib::Conv2dOptions;
+using nib::Padding2d;
+using nib::PaddingMode;
 // x [N,C,H,W], w [K, C/groups, R, S], b [K] or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& options);
 

@@ -25,7 +25,7 @@ struct ConvLayer {
   const char* model;
   std::string layer;
   const char* kind;  // "conv", "depthwise", "pointwise"
-  kernels::Conv2dShape shape;
+  kernels::Conv2dProblem shape;
   bool quick;            // in the --quick subset
   bool headline = false;  // in the --headline subset
 };
@@ -89,20 +89,20 @@ std::vector<ConvLayer> conv_layers() {
   return all;
 }
 
-std::string describe(const kernels::Conv2dShape& s) {
+std::string describe(const kernels::Conv2dProblem& s) {
   char buf[160];
   std::snprintf(buf, sizeof(buf), "x %lldx%lldx%lldx%lld, w %lldx%lldx%lldx%lld, stride %lld, pad %lld%s -> %lldx%lld",
                 static_cast<long long>(s.N), static_cast<long long>(s.C), static_cast<long long>(s.H),
-                static_cast<long long>(s.W), static_cast<long long>(s.K), static_cast<long long>(s.C_per_group()),
+                static_cast<long long>(s.W), static_cast<long long>(s.K), static_cast<long long>(s.C_per_group),
                 static_cast<long long>(s.R), static_cast<long long>(s.S), static_cast<long long>(s.stride_h),
                 static_cast<long long>(s.pad_top), s.groups > 1 ? (", groups " + std::to_string(s.groups)).c_str() : "",
-                static_cast<long long>(s.P()), static_cast<long long>(s.Q()));
+                static_cast<long long>(s.P), static_cast<long long>(s.Q));
   return buf;
 }
 
 void bench_layer(const Options& options, Results& results, const ConvLayer& layer) {
-  const kernels::Conv2dShape& s = layer.shape;
-  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C_per_group() * s.R * s.S;
+  const kernels::Conv2dProblem& s = layer.shape;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P * s.Q, wn = s.K * s.C_per_group * s.R * s.S;
   DeviceBuffer x(xn), w(wn), bias(s.K), gy(yn), gbias(s.K);
   fill_uniform(x, 3);
   fill_uniform(w, 4);

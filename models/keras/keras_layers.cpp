@@ -29,9 +29,9 @@ Tensor nib_order(const Tensor& x) {
 
 std::string KerasConv2d::describe() const { return with_activation(Conv2d::describe(), activation); }
 
-KerasSeparableConv2d::KerasSeparableConv2d(const Conv2dConfig& d, const Conv2dConfig& p, Activation a)
-    : depthwise(register_module("depthwise", std::make_shared<Conv2d>(d))),
-      pointwise(register_module("pointwise", std::make_shared<Conv2d>(p))),
+KerasSeparableConv2d::KerasSeparableConv2d(std::shared_ptr<Conv2d> d, std::shared_ptr<Conv2d> p, Activation a)
+    : depthwise(register_module("depthwise", std::move(d))),
+      pointwise(register_module("pointwise", std::move(p))),
       activation(a) {}
 
 Tensor KerasSeparableConv2d::forward(const Tensor& x) { return apply(activation, (*pointwise)((*depthwise)(x))); }

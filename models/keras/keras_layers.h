@@ -24,7 +24,9 @@ namespace nib::models::keras {
 // Conv2D and DepthwiseConv2D (groups = channels) with Keras' fused activation.
 class KerasConv2d : public Conv2d {
  public:
-  KerasConv2d(const Conv2dConfig& config, Activation activation) : Conv2d(config), activation(activation) {}
+  KerasConv2d(int64_t in, int64_t out, int64_t kernel_h, int64_t kernel_w, const Conv2dOptions& options, bool bias,
+              Activation activation)
+      : Conv2d(in, out, kernel_h, kernel_w, options, bias), activation(activation) {}
   Tensor forward(const Tensor& x) override { return apply(activation, Conv2d::forward(x)); }
   std::string describe() const override;
   Activation activation;
@@ -34,7 +36,7 @@ class KerasConv2d : public Conv2d {
 // then a 1x1 conv with the bias, then the activation.
 class KerasSeparableConv2d : public Module {
  public:
-  KerasSeparableConv2d(const Conv2dConfig& depthwise, const Conv2dConfig& pointwise, Activation activation);
+  KerasSeparableConv2d(std::shared_ptr<Conv2d> depthwise, std::shared_ptr<Conv2d> pointwise, Activation activation);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
   std::shared_ptr<Conv2d> depthwise, pointwise;

@@ -120,19 +120,24 @@ int64_t channels_of(const Config& c, const Shape& shape) {
   return shape[1];
 }
 
-Conv2dConfig conv_config(const Config& c, int64_t in, int64_t out, int64_t groups, bool bias) {
+// A Keras convolution layer's strides, dilation_rate and padding.
+Conv2dOptions conv_options(const Config& c, int64_t groups) {
   c.require_channels_last();
-  Conv2dConfig conv;
-  conv.in_channels = in;
-  conv.out_channels = out;
-  std::tie(conv.kernel_h, conv.kernel_w) = c.pair("kernel_size", 1);
-  conv.stride = c.square("strides", 1);
-  conv.dilation = c.square("dilation_rate", 1);
-  if (conv.stride > 1 && conv.dilation > 1) c.error("strides and dilation_rate both above 1 (Keras does not allow it)");
-  conv.groups = groups;
-  conv.bias = bias;
-  if (c.same_padding()) conv.padding_mode = PaddingMode::TfSame;
-  return conv;
+  Conv2dOptions o;
+  o.stride_h = o.stride_w = c.square("strides", 1);
+  o.dilation_h = o.dilation_w = c.square("dilation_rate", 1);
+  if (o.stride_h > 1 && o.dilation_h > 1) c.error("strides and dilation_rate both above 1 (Keras does not allow it)");
+  o.groups = groups;
+  if (c.same_padding()) o.padding_mode = PaddingMode::TfSame;
+  return o;
+}
+
+// Conv2D and DepthwiseConv2D: kernel_size and the options above.
+ModulePtr keras_conv(const Config& c, int64_t in, int64_t out, int64_t groups, bool bias) {
+  c.require_channels_last();
+  auto [kh, kw] = c.pair("kernel_size", 1);
+  Conv2dOptions options = conv_options(c, groups);
+  return std::make_shared<KerasConv2d>(in, out, kh, kw, options, bias, c.activation());
 }
 
 using Builder = std::function<ModulePtr(const Config&, const std::vector<Shape>&)>;
@@ -140,26 +145,24 @@ using Builder = std::function<ModulePtr(const Config&, const std::vector<Shape>&
 ModulePtr conv2d(const Config& c, const std::vector<Shape>& in) {
   int64_t channels = channels_of(c, in[0]), groups = c.integer("groups", 1);
   if (groups < 1 || channels % groups != 0) c.error(str("groups=", groups, " does not divide ", channels, " channels"));
-  return std::make_shared<KerasConv2d>(
-      conv_config(c, channels, c.positive("filters"), groups, c.boolean("use_bias", true)), c.activation());
+  return keras_conv(c, channels, c.positive("filters"), groups, c.boolean("use_bias", true));
 }
 
 int64_t depth_multiplier(const Config& c) { return c.find("depth_multiplier") ? c.positive("depth_multiplier") : 1; }
 
 ModulePtr depthwise_conv2d(const Config& c, const std::vector<Shape>& in) {
   int64_t channels = channels_of(c, in[0]), multiplier = depth_multiplier(c);
-  return std::make_shared<KerasConv2d>(
-      conv_config(c, channels, channels * multiplier, channels, c.boolean("use_bias", true)), c.activation());
+  return keras_conv(c, channels, channels * multiplier, channels, c.boolean("use_bias", true));
 }
 
 ModulePtr separable_conv2d(const Config& c, const std::vector<Shape>& in) {
   int64_t channels = channels_of(c, in[0]), multiplier = depth_multiplier(c);
-  Conv2dConfig depthwise = conv_config(c, channels, channels * multiplier, channels, /*bias=*/false);
-  Conv2dConfig pointwise;
-  pointwise.in_channels = channels * multiplier;
-  pointwise.out_channels = c.positive("filters");
-  pointwise.kernel_h = pointwise.kernel_w = 1;
-  pointwise.bias = c.boolean("use_bias", true);
+  c.require_channels_last();
+  auto [kh, kw] = c.pair("kernel_size", 1);
+  Conv2dOptions options = conv_options(c, channels);
+  auto depthwise = std::make_shared<Conv2d>(channels, channels * multiplier, kh, kw, options, /*bias=*/false);
+  auto pointwise = std::make_shared<Conv2d>(channels * multiplier, c.positive("filters"), 1, 1, Conv2dOptions{},
+                                            c.boolean("use_bias", true));
   return std::make_shared<KerasSeparableConv2d>(depthwise, pointwise, c.activation());
 }
 

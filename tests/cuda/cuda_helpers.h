@@ -113,6 +113,15 @@ inline std::vector<float> random_positive(size_t n, uint64_t seed, float lo = 0.
   return v;
 }
 
+// Sizes that hit the edges of the launch logic: 1 element, fewer than a warp
+// (7), just over a warp (33), and one and a half times what a capped grid
+// covers in one stride (grid_for: 32 blocks of 256 threads per SM, 1.6
+// million on an H100 or H200), odd so that no power of two divides it.
+inline std::vector<int64_t> edge_sizes() {
+  const int64_t one_stride = int64_t{32} * 256 * nib::cuda::multiprocessor_count();
+  return {1, 7, 33, one_stride * 3 / 2 + 1};
+}
+
 inline int64_t product(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;

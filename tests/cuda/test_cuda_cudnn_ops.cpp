@@ -1,7 +1,7 @@
 // The cuDNN variants (kernels::cudnn) of pooling, batch normalisation and
 // softmax against the CPU reference, on odd shapes, forward and backward.
 //
-// Same pattern as test_cuda_memory_ops.cpp (which checks kernels::cuda):
+// Same pattern as the per-family tests (test_cuda_pool.cpp, ...), which check kernels::cuda:
 // kernels::reference on host vectors, kernels::cudnn on device buffers
 // holding the same data, then compare. Every device output starts as NaN
 // (argmax as -1), so an element the library forgets to write fails the
@@ -19,7 +19,7 @@
 //    null outputs become scratch; running statistics are both-or-neither
 //    (it throws otherwise); the evaluation backward is kernels::cuda::.
 //  - softmax (softmax_cudnn.cpp): CUDNN_SOFTMAX_ACCURATE / _LOG per row;
-//    cross-entropy is kernels::cuda:: (tested in test_cuda_memory_ops.cpp).
+//    cross-entropy is kernels::cuda:: (tested in test_cuda_softmax.cpp).
 #include <cmath>
 #include <utility>
 #include <vector>

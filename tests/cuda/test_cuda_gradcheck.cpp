@@ -8,7 +8,7 @@
 // batchnorm and softmax when nib is built with it), selected for the whole
 // check, backward included, with UseEverywhere.
 //
-// The parity tests (test_cuda_memory_ops.cpp, test_cuda_gemm_conv.cpp,
+// The parity tests (test_cuda_<family>.cpp, test_cuda_gemm_conv.cpp,
 // test_cuda_cudnn_ops.cpp) compare each CUDA kernel with its CPU twin.
 // These check what parity cannot: that on the device each op's backward is
 // the derivative of its forward as the op wires them (arguments in the

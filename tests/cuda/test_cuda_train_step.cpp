@@ -7,7 +7,7 @@
 // After each step the loss, every parameter's gradient and every updated
 // parameter must match the CPU.
 //
-// The per-kernel tests (test_cuda_gemm_conv.cpp, test_cuda_memory_ops.cpp)
+// The per-kernel tests (test_cuda_gemm_conv.cpp, test_cuda_<family>.cpp)
 // check each op alone; this one checks that they are wired together right:
 // autograd on CUDA tensors, the parameters the optimizer sees after
 // Module::to, dropout masks (a counter-based hash of (seed, index), the same

@@ -1,21 +1,27 @@
-// Renders the example pictures in docs/images from a real (small) training
-// run: softmax regression on MNIST, trained here with plain loops so that the
-// example needs nothing but the viz code and the data.
+// nib_viz_examples: renders the example pictures in docs/images
+// (example_history.png, example_confusion.png, example_grid.png) from a real
+// (small) training run: softmax regression on MNIST, trained here with plain
+// loops so that the example needs nothing but the viz code and the data.
+// A generator, not a test: built by CMake (target nib_viz_examples), never
+// run by ctest.
 //
-//   NIB_VIZ_EXAMPLES=docs/images NIB_DATA=../shared/data ./build/tests/nib_tests -tc="*documentation*"
+//   cmake --build build --target nib_viz_examples
+//   ./build/nib_viz_examples docs/images [DATA_DIR]
 //
-// Skipped unless NIB_VIZ_EXAMPLES names the output directory.
-#include <doctest/doctest.h>
+// DATA_DIR holds mnist/*-idx?-ubyte.gz; without it, $NIB_DATA, else
+// ../shared/data next to the source tree.
 #include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "util/error.h"
 #include "viz/plots.h"
 
 using namespace nib;
@@ -23,22 +29,17 @@ using namespace nib::viz;
 
 namespace {
 
-const char* examples_dir() { return std::getenv("NIB_VIZ_EXAMPLES"); }
-
-std::string data_dir() {
-  const char* env = std::getenv("NIB_DATA");
-  return env ? env : NIB_SOURCE_DIR "/../shared/data";
-}
+std::string data_dir;
 
 // An IDX file (gzip): the bytes after its header of `header_bytes`.
 std::vector<uint8_t> read_idx(const std::string& path, size_t header_bytes) {
   gzFile file = gzopen(path.c_str(), "rb");
-  REQUIRE_MESSAGE(file != nullptr, "cannot open " << path);
+  NIB_CHECK(file != nullptr, "cannot open ", path);
   std::vector<uint8_t> bytes;
   uint8_t buffer[1 << 16];
   for (int n; (n = gzread(file, buffer, sizeof buffer)) > 0;) bytes.insert(bytes.end(), buffer, buffer + n);
   gzclose(file);
-  REQUIRE(bytes.size() > header_bytes);
+  NIB_CHECK(bytes.size() > header_bytes, path, ": shorter than its ", header_bytes, "-byte header");
   return std::vector<uint8_t>(bytes.begin() + header_bytes, bytes.end());
 }
 
@@ -50,8 +51,8 @@ struct Digits {
 
 Digits load(const std::string& prefix) {
   Digits d;
-  for (uint8_t p : read_idx(data_dir() + "/mnist/" + prefix + "-images-idx3-ubyte.gz", 16)) d.pixels.push_back(p / 255.0f);
-  for (uint8_t l : read_idx(data_dir() + "/mnist/" + prefix + "-labels-idx1-ubyte.gz", 8)) d.labels.push_back(l);
+  for (uint8_t p : read_idx(data_dir + "/mnist/" + prefix + "-images-idx3-ubyte.gz", 16)) d.pixels.push_back(p / 255.0f);
+  for (uint8_t l : read_idx(data_dir + "/mnist/" + prefix + "-labels-idx1-ubyte.gz", 8)) d.labels.push_back(l);
   return d;
 }
 
@@ -83,10 +84,7 @@ std::pair<double, double> evaluate(const Model& model, const Digits& d) {
   return {loss / d.size(), correct / d.size()};
 }
 
-}  // namespace
-
-TEST_CASE("render the documentation examples" * doctest::skip(examples_dir() == nullptr)) {
-  std::string out = examples_dir();
+void render(const std::string& out) {
   std::filesystem::create_directories(out);
   Digits train = load("train"), test = load("t10k");
   // Training on the first 50000, validating on the last 10000 of the training set.
@@ -146,5 +144,24 @@ TEST_CASE("render the documentation examples" * doctest::skip(examples_dir() == 
   }
   plot_confusion_matrix(confusion, out + "/example_confusion.png");
   plot_image_grid(grid, out + "/example_grid.png");
-  MESSAGE("validation accuracy after " << epochs << " epochs: " << history.val_accuracy.back());
+  std::printf("validation accuracy after %zu epochs: %.4f; wrote %s/example_{history,confusion,grid}.png\n", epochs,
+              history.val_accuracy.back(), out.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: %s OUTPUT_DIR [DATA_DIR]   (e.g. nib_viz_examples docs/images)\n", argv[0]);
+    return 2;
+  }
+  const char* env = std::getenv("NIB_DATA");
+  data_dir = argc == 3 ? argv[2] : env ? env : NIB_SOURCE_DIR "/../shared/data";
+  try {
+    render(argv[1]);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nib_viz_examples: %s\n", e.what());
+    return 1;
+  }
+  return 0;
 }
