@@ -14,6 +14,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/search.h"
 #include "tensor/random.h"
 #include "util/json.h"
@@ -46,7 +47,7 @@ int bench_retrieval(int argc, char** argv) {
   int64_t k = args.get_int("k", 10), repeat = args.get_int("repeat", 3);
   retrieval::Metric metric = retrieval::parse_metric(args.get("metric", "euclidean"));
   bool as_json = args.flag("json");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
   NIB_CHECK(n >= 1 && dim >= 1 && q >= 1 && repeat >= 1, "bench-retrieval: sizes and --repeat must be positive");
 

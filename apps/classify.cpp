@@ -11,6 +11,7 @@
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "hub/fetch.h"
+#include "kernels/runtime_flags.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
@@ -85,7 +86,7 @@ int classify(int argc, char** argv) {
   std::string labels_path = args.get("labels", "");
   bool as_json = args.flag("json"), accuracy = args.flag("accuracy");
   Device device = parse_device(args.get("device", "cpu"));
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
   require_device(device);
   NIB_CHECK(!args.positional().empty(), "give images or directories to classify (see nib classify --help)");
@@ -93,6 +94,9 @@ int classify(int argc, char** argv) {
   if (labels_path.empty()) labels_path = hub::ensure_file(hub::known_item("imagenet_classes").files.front());
   ClassIndex index = load_class_index(labels_path);
   models::PretrainedModel net = models::load_pretrained(arch, weights, options);
+  NIB_CHECK(!net.spec.options.count("features_only"), weights,
+            ": these weights have no classifier (saved without their top), so they cannot classify; "
+            "nib finetune and nib index use them");
   NIB_CHECK(static_cast<int64_t>(index.labels.size()) == net.spec.classes, labels_path, " has ", index.labels.size(),
             " classes but the model predicts ", net.spec.classes);
   net.model->to(device);

@@ -3,21 +3,37 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "datasets/image_folder.h"
+#include "distributed/mpi.h"
+#include "distributed/nccl.h"
+#include "distributed/world.h"
 
 #include "kernels/registry.h"
 #include "util/error.h"
 
 namespace nib::apps {
 
-void configure_runtime(Args& args) {
-  std::string kernels_spec = args.get("kernels", "");
-  if (!kernels_spec.empty()) kernels::configure(kernels_spec);
-  int64_t threads = args.get_int("threads", 0);
-  NIB_CHECK(threads >= 0, "--threads must be positive");
-  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+distributed::Communicator& join_ranks(Device device, double timeout_seconds, bool threads_given) {
+  distributed::Communicator& comm = distributed::join_world(device, timeout_seconds);
+  if (comm.size() == 1) return comm;
+  // Ranks on one machine share its cores; OpenMP would otherwise start a
+  // thread per core in each, and they would fight for the cores.
+  if (!threads_given && !std::getenv("OMP_NUM_THREADS"))
+    omp_set_num_threads(std::max(1, omp_get_num_procs() / comm.local_size()));
+  if (!comm.is_root()) NIB_CHECK(std::freopen("/dev/null", "w", stdout), "cannot silence standard output");
+  std::printf("ranks   %s, %d OpenMP thread%s each%s\n", comm.describe().c_str(), omp_get_max_threads(),
+              omp_get_max_threads() == 1 ? "" : "s", device.is_cuda() ? ", one GPU each (NCCL)" : "");
+  return comm;
+}
+
+std::string distributed_build_line() {
+  std::string mpi = distributed::built_with_mpi() ? distributed::mpi_version() : "not built (Debian: libopenmpi-dev)";
+  std::string nccl = distributed::built_with_nccl() ? distributed::nccl_version() : "not built (CUDA with NCCL)";
+  return "MPI: " + mpi + "; NCCL: " + nccl;
 }
 
 std::vector<std::string> image_files(const std::vector<std::string>& inputs) {

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "apps/commands.h"
+#include "formats/safetensors.h"
 #include "models/pretrained.h"
 #include "tensor/autograd.h"
-#include "tensor/safetensors.h"
 
 namespace nib::apps {
 

@@ -10,6 +10,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/indexing.h"
 #include "retrieval/metrics.h"
 #include "util/files.h"
@@ -45,7 +46,7 @@ int eval_retrieval(int argc, char** argv) {
   retrieval::Metric metric = retrieval::parse_metric(args.get("metric", "euclidean"));
   std::string out = args.get("out", std::filesystem::path(index_path).replace_extension(".eval.json").string());
   bool as_json = args.flag("json");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   retrieval::ImageIndex index = retrieval::ImageIndex::load(index_path);

@@ -11,8 +11,9 @@
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "apps/extractor_args.h"
+#include "formats/safetensors.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/indexing.h"
-#include "tensor/safetensors.h"
 #include "util/json.h"
 
 namespace nib::apps {
@@ -44,7 +45,7 @@ int extract(int argc, char** argv) {
   retrieval::ExtractorOptions options = read_extractor_options(args);
   std::string images = list_layers ? "" : args.require("images");
   std::string out = list_layers ? "" : args.require("out");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   if (list_layers) {

@@ -10,7 +10,9 @@ const char* kExtractorHelp = R"(  --model M          mobilenet_v2 | vgg16 | resn
                      global-average-pooled last feature map: 1280-d MobileNetV2,
                      512-d ResNet-18, VGG16's conv5 pooled to 512-d)
   --global-pool      average a 4-D layer output over space
-  --l2               scale every feature vector to unit length
+  --l2, --no-l2      scale every feature vector to unit length, or not (default:
+                     on for nib index, where it ranks by cosine similarity; off
+                     for nib extract)
   --image-size N     network input (default 224; a run's own size; 32 for pixels,
                      or a data set's own size)
   --channels 1|3     pixels only (default 3, or a data set's own)
@@ -25,7 +27,7 @@ const char* kExtractorHelp = R"(  --model M          mobilenet_v2 | vgg16 | resn
   --device cpu|cuda  (default cpu)
 )";
 
-retrieval::ExtractorOptions read_extractor_options(Args& args) {
+retrieval::ExtractorOptions read_extractor_options(Args& args, bool l2_default) {
   retrieval::ExtractorOptions o;
   o.model = args.require("model");
   o.weights = args.get("weights", "");
@@ -36,7 +38,9 @@ retrieval::ExtractorOptions read_extractor_options(Args& args) {
   o.channels = args.get_int("channels", 0);
   o.center_crop = args.get_double("center-crop", 1.0);
   o.global_pool = args.flag("global-pool");
-  o.l2_normalize = args.flag("l2");
+  const bool l2 = args.flag("l2"), no_l2 = args.flag("no-l2");
+  NIB_CHECK(!(l2 && no_l2), "--l2 and --no-l2 contradict each other");
+  o.l2_normalize = l2 || (l2_default && !no_l2);
   o.prepare = args.get("prepare", "auto");
   data::choose_preparation(o.prepare, {});  // a typo is an error even where nothing is prepared
   o.batch_size = args.get_int("batch-size", 32);

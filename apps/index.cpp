@@ -1,6 +1,6 @@
 // nib index: build (or update) a searchable index of a folder of images.
 //
-//   nib index --model mobilenet_v2 --weights W --images photos/ --out photos.nibindex --l2
+//   nib index --model mobilenet_v2 --weights W --images photos/ --out photos.nibindex   (L2-normalised)
 //   nib index --model runs/basic-cnn-mnist --images mnist:train --out mnist.nibindex
 //   nib index ... --update      re-extract only new or changed files
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include "apps/commands.h"
 #include "apps/common.h"
 #include "apps/extractor_args.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/indexing.h"
 #include "util/files.h"
 
@@ -41,18 +42,23 @@ int index(int argc, char** argv) {
     std::printf("%s%s  --kernels SPEC, --threads N\n", kHelp, kExtractorHelp);
     return 0;
   }
-  retrieval::ExtractorOptions options = read_extractor_options(args);
+  // Retrieval ranks by distance, so features are L2-normalised unless --no-l2
+  // (bench/results/retrieval.md: mAP 0.583 with, 0.464 without on the photos).
+  const bool l2_given = args.has("l2") || args.has("no-l2");
+  retrieval::ExtractorOptions options = read_extractor_options(args, /*l2_default=*/true);
   std::string images = args.require("images");
   std::string out = args.require("out");
   bool update = args.flag("update");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   retrieval::ImageSource source = retrieval::open_image_source(images);
-  retrieval::FeatureExtractor extractor(retrieval::fit_to_source(options, source));
   retrieval::ImageIndex previous;
   bool have_previous = update && file_exists(out);
   if (have_previous) previous = retrieval::ImageIndex::load(out);
+  // --update without --l2/--no-l2 keeps the index's own choice (one built before L2 was the default too).
+  if (have_previous && !l2_given) options.l2_normalize = previous.extractor["l2_normalize"] == "true";
+  retrieval::FeatureExtractor extractor(retrieval::fit_to_source(options, source));
   if (update && !have_previous) std::printf("%s does not exist yet: building it\n", out.c_str());
   std::printf("%lld images in %s%s\nextractor: %s\n", static_cast<long long>(source.size()), source.root.c_str(),
               source.labelled() ? (", " + std::to_string(source.class_names.size()) + " classes").c_str() : "",

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "distributed/world.h"
 #include "util/error.h"
 
 namespace {
@@ -30,7 +31,8 @@ const Command kCommands[] = {
     {"bench-retrieval", "time a brute-force top-k search on random features", nib::apps::bench_retrieval},
     {"models", "list the models nib can build, with parameter counts", nib::apps::models},
     {"data", "the data sets and weights nib downloads by name: what is here, and where", nib::apps::data},
-    {"convert", "a PyTorch checkpoint (.pth) as safetensors, checked against an architecture", nib::apps::convert},
+    {"convert", "a PyTorch checkpoint as safetensors; a Keras .h5/.keras model as a run directory",
+     nib::apps::convert},
     {"layers", "every named module of a model with its output shape and parameters", nib::apps::layers},
     {"graph", "the autograd graph of a model's training step, as Graphviz DOT", nib::apps::graph},
     {"debug-forward", nullptr, nib::apps::debug_forward},  // hidden: layer outputs for comparison scripts
@@ -53,17 +55,24 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
+    // In a distributed run (nib train under mpirun) an error ends every rank
+    // at once, so none is left waiting for this one; "rank 1/4: " says whose.
+    auto report = [&](const char* message) {
+      std::fflush(stdout);  // MPI_Abort ends the process without flushing it
+      std::fprintf(stderr, "nib %s: error: %s%s\n", c.name, nib::distributed::rank_prefix().c_str(), message);
+      nib::distributed::abort_world(1);
+      return 1;
+    };
     try {
-      return c.run(argc, argv);
+      int code = c.run(argc, argv);
+      nib::distributed::leave_world();
+      return code;
     } catch (const nib::Error& e) {
-      std::fprintf(stderr, "nib %s: error: %s\n", c.name, e.what());
-      return 1;
+      return report(e.what());
     } catch (const std::bad_alloc&) {
-      std::fprintf(stderr, "nib %s: error: out of host memory\n", c.name);
-      return 1;
+      return report("out of host memory");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "nib %s: error: %s\n", c.name, e.what());
-      return 1;
+      return report(e.what());
     }
   }
   std::fprintf(stderr, "nib: unknown command '%s'\n\n", argv[1]);

@@ -17,9 +17,11 @@
 #include "datasets/data_source.h"
 #include "datasets/image_folder.h"
 #include "datasets/input_style.h"
+#include "kernels/runtime_flags.h"
 #include "layers/state_dict.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
+#include "tensor/image_tensor.h"
 #include "train/evaluate.h"
 #include "train/prepared_grid.h"
 #include "train/report.h"
@@ -173,7 +175,7 @@ int predict(int argc, char** argv) {
   bool show = args.flag("show") || args.has("grid");
   std::string grid_path = args.get("grid", "predictions.png");
   Device device = parse_device(args.get("device", "cpu"));
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   require_device(device);
   NIB_CHECK(!args.positional().empty() || !data_spec.empty(),
             "give image files or folders to classify, or --data (see nib predict --help)");
@@ -229,7 +231,7 @@ int eval(int argc, char** argv) {
   std::string out = args.get("out", "");
   std::string prepare_option = args.get("prepare", "auto");
   Device device = parse_device(args.get("device", "cpu"));
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   require_device(device);
   LoadedRun run = load_run(args, device);
   args.finish();

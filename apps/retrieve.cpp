@@ -11,6 +11,7 @@
 
 #include "apps/commands.h"
 #include "apps/common.h"
+#include "kernels/runtime_flags.h"
 #include "retrieval/indexing.h"
 #include "retrieval/result_grid.h"
 
@@ -50,7 +51,7 @@ int retrieve(int argc, char** argv) {
   std::string out = args.get("out", "retrieval.png");
   int64_t max_rows = args.get_int("max-rows", 16);
   int64_t cell_size = args.get_int("cell-size", 96);
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
   retrieval::ImageIndex index = retrieval::ImageIndex::load(index_path);

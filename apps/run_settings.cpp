@@ -3,7 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "tensor/device.h"
+#include "device/device.h"
+#include "distributed/wait.h"
 #include "util/error.h"
 
 namespace nib::apps {
@@ -41,6 +42,14 @@ bool RunSettings::flag(const std::string& name) {
   return on;
 }
 
+std::string RunSettings::toggle(const std::string& name, const std::string& fallback) {
+  const bool on = args_.flag(name), off = args_.flag("no-" + name);
+  NIB_CHECK(!(on && off), "--", name, " and --no-", name, " contradict each other");
+  if (on || off) return settings_[name] = on ? "true" : "false";
+  auto it = previous_.find(name);
+  return settings_[name] = it != previous_.end() ? it->second : fallback;
+}
+
 TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults) {
   TrainingOptions o;
   o.data.spec = settings.text("data", "mnist");
@@ -67,6 +76,8 @@ TrainingOptions read_training_options(RunSettings& settings, Args& args, const T
   o.weight_decay = settings.number("weight-decay", o.optimizer == "adamw" ? "0.01" : "0");
   o.augment = settings.text("augment", "none");
   o.out = args.get("out", "");
+  o.dist_timeout = args.get_double("dist-timeout", distributed::kDefaultTimeoutSeconds);
+  NIB_CHECK(o.dist_timeout > 0, "--dist-timeout must be a positive number of seconds");
   return o;
 }
 

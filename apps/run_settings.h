@@ -26,6 +26,12 @@ class RunSettings {
   int64_t integer(const std::string& name, const std::string& fallback);
   // A boolean --flag: given now, or set in the resumed run.
   bool flag(const std::string& name);
+  // A flag with an opposite and a default that is decided later: "true" for
+  // --name, "false" for --no-name, else the resumed run's value, else
+  // `fallback` (e.g. "auto"). Both flags must be declared to Args.
+  std::string toggle(const std::string& name, const std::string& fallback);
+  // Whether --name was given on this command line (not a default, not resumed).
+  bool given(const std::string& name) const { return args_.has(name); }
 
   const std::map<std::string, std::string>& all() const { return settings_; }
 
@@ -52,6 +58,7 @@ struct TrainingOptions {
   std::string optimizer, schedule, augment;
   double lr = 0, momentum = 0, weight_decay = 0;
   std::string out;  // --out: "" = a fresh directory under runs/
+  double dist_timeout = 0;  // --dist-timeout: seconds a rank waits for the others before stopping with an error
 };
 
 TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults);

@@ -5,6 +5,7 @@
 //   nib train --data ../shared/data/hand_written_digits --image-size 64 --augment digits
 //   nib train --model mlp --epochs 10
 //   nib train --resume runs/basic-cnn-mnist     continue an interrupted run
+//   mpirun -np 4 nib train --batch-size 256     data-parallel on 4 processes (docs/distributed.md)
 #include <cstdio>
 #include <cstdlib>
 #include <omp.h>
@@ -14,10 +15,11 @@
 #include "apps/run_settings.h"
 #include "datasets/loader.h"
 #include "datasets/split.h"
-#include "tensor/random.h"
 #include "kernels/registry.h"
+#include "kernels/runtime_flags.h"
 #include "layers/state_dict.h"
 #include "optim/optim.h"
+#include "tensor/random.h"
 #include "train/report.h"
 #include "train/run_dir.h"
 #include "train/trainer.h"
@@ -64,12 +66,20 @@ run
   --resume DIR         continue the run in DIR from its last finished epoch
   --seed N             seeds weights, split, shuffling, dropout, augmentation (default 1)
   --device cpu|cuda    (default cpu)
-  --kernels SPEC       implementation choice, e.g. reference, conv2d=library, or custom,tf32
+  --kernels SPEC       implementation choice, e.g. reference, conv2d=cudnn, cudnn,cublas or cuda,tf32
                        (tf32: TF32 tensor cores allowed in CUDA GEMMs and convolutions)
+  --trace              print each op family's implementation and shapes (as NIB_TRACE=1)
   --threads N          CPU threads (default: all cores)
   --stop-after N       stop after N epochs of this run, as if interrupted
                        (continue later with --resume)
   --quiet              no progress bars
+distributed (docs/distributed.md)
+  mpirun -np N nib train ...
+                       data-parallel on N processes (machines: add --hostfile FILE): each
+                       rank takes its share of every --batch-size batch, which stays the
+                       global batch; rank 0 prints and writes the run directory
+  --dist-timeout S     a rank that waits S seconds for the others stops every rank with
+                       an error (default 600)
 )";
 
 std::string data_name(const std::string& spec) {
@@ -88,6 +98,7 @@ int train(int argc, char** argv) {
   Args args(argc, argv, 2, {"quiet", "help", "skip-bad-images"});
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
+    std::printf("  this build           %s\n", distributed_build_line().c_str());
     return 0;
   }
   // --resume DIR restores every setting from DIR/config.json; the others are
@@ -103,9 +114,12 @@ int train(int argc, char** argv) {
   data_options.skip_bad_images = args.flag("skip-bad-images");
   std::string model_name = settings.text("model", "basic-cnn");
   std::string model_options = settings.text("model-options", "");
-  configure_runtime(args);
+  kernels::apply_runtime_flags(args);
   args.finish();
 
+  distributed::Communicator& comm = join_ranks(config.device, options.dist_timeout, args.has("threads"));
+  config.comm = &comm;
+  const bool root = comm.is_root();
   require_device(config.device);
 
   // ---- Data -----------------------------------------------------------------
@@ -134,14 +148,19 @@ int train(int argc, char** argv) {
   std::printf("device  %s, kernels: %s\n", config.device.name().c_str(), kernels::describe().c_str());
 
   // ---- Run directory ----------------------------------------------------------
+  // Rank 0 names the directory and alone writes into it.
   std::string dir = !resume_dir.empty() ? resume_dir
                     : !options.out.empty() ? options.out
-                                        : train::fresh_run_dir("runs/" + info.model.name + "-" + data_name(info.data));
-  make_dirs(dir);
-  train::save_run_info(dir, info);  // on --resume too: --epochs may have grown
+                    : root ? train::fresh_run_dir("runs/" + info.model.name + "-" + data_name(info.data))
+                           : "";
+  dir = distributed::broadcast_text(comm, dir);
   config.checkpoint_path = dir + "/checkpoint.safetensors";
+  if (root) {
+    make_dirs(dir);
+    train::save_run_info(dir, info);  // on --resume too: --epochs may have grown
+    train::write_class_distribution(data.train, "training set: images per class", dir + "/class_distribution.png");
+  }
   std::printf("run     %s\n\n", dir.c_str());
-  train::write_class_distribution(data.train, "training set: images per class", dir + "/class_distribution.png");
 
   // ---- Optimisation -------------------------------------------------------------
   data::LoaderOptions loader_options;
@@ -149,6 +168,8 @@ int train(int argc, char** argv) {
   loader_options.shuffle = true;
   loader_options.seed = config.seed;
   loader_options.augment = data::AugmentConfig::parse(options.augment);
+  loader_options.shard = comm.rank();
+  loader_options.shards = comm.size();
   data::DataLoader loader(data.train, data::all_indices(data.train.size()), loader_options);
   int64_t steps_per_epoch = loader.batches_per_epoch();
   std::unique_ptr<optim::Optimizer> optimizer =
@@ -160,16 +181,16 @@ int train(int argc, char** argv) {
 
   train::History history = train::fit({*model, *optimizer, *schedule, loader, data.validation}, config,
                                       !resume_dir.empty(), [&](const train::History& h) {
-                                        train::write_history(dir, h);
+                                        if (root) train::write_history(dir, h);
                                       });
   if (history.epochs.empty()) return 130;
-  save_module(*model, dir + "/model.safetensors", {{"model", info.model.name}});
+  if (root) save_module(*model, dir + "/model.safetensors", {{"model", info.model.name}});
 
   // ---- Final evaluation and reports ----------------------------------------------
   const data::Dataset& final_set = data.has_test() ? data.test : data.validation;
   std::string set_name = data.has_test() ? "test" : "validation";
   train::FinalReport report = train::evaluate_and_report(*model, final_set, set_name, info, history, dir,
-                                                         config.device);
+                                                         config.device, &comm);
   std::printf("\n%s accuracy: %.2f%% (%lld images)%s\n", set_name.c_str(), 100.0 * report.accuracy,
               static_cast<long long>(final_set.size()),
               data.has_test() ? "" : " — this data has no separate test set");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <vector>
@@ -58,6 +60,24 @@ std::string load_average() {
   return one + " " + five + " " + fifteen;
 }
 
+std::string loaded_machine_warning(const std::vector<std::string>& loads) {
+  double highest = 0;
+  std::string listed;
+  for (const std::string& l : loads) {
+    double one = std::atof(l.c_str());  // the first field, the 1-minute average
+    highest = std::max(highest, one);
+    listed += (listed.empty() ? "" : "; ") + l;
+  }
+  const int cpus = logical_cpus();
+  if (highest <= cpus) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%.2f", highest);
+  return "**Measured on a loaded machine: 1-minute load average up to " + std::string(buf) + " on " +
+         std::to_string(cpus) + " logical CPUs (" + listed +
+         "). Other jobs shared the cores, so these are not idle-machine numbers; rerun on an idle machine "
+         "before quoting absolute rates.**\n\n";
+}
+
 std::string today() {
   std::time_t now = std::time(nullptr);
   char buf[16];
@@ -65,14 +85,13 @@ std::string today() {
   return buf;
 }
 
-kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
-                                 int64_t pad, int64_t groups) {
-  kernels::Conv2dShape s;
-  s.N = N, s.C = C, s.H = s.W = HW, s.K = K, s.R = s.S = RS;
-  s.stride_h = s.stride_w = stride;
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
-  s.groups = groups;
-  return s;
+kernels::Conv2dProblem square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                   int64_t pad, int64_t groups) {
+  Conv2dOptions o;
+  o.stride_h = o.stride_w = stride;
+  o.padding = Padding2d::same(pad);
+  o.groups = groups;
+  return kernels::Conv2dProblem::make({N, C, HW, HW}, {K, C / groups, RS, RS}, o);
 }
 
 }  // namespace nib::bench

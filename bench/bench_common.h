@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "kernels/conv2d.h"
 
@@ -33,12 +34,18 @@ int logical_cpus();
 // shared machine a load above the number of CPUs means every timing here is
 // also a measure of how often this process got a core; results record it.
 std::string load_average();
+// A Markdown paragraph for results files measured on a loaded machine: when
+// the highest 1-minute load average given ("1 5 15" strings, as
+// load_average() returns) exceeds the logical CPUs, it says so in bold, with
+// the loads, so that nobody reads such numbers as the code's speed on idle
+// cores; "" when every load is at most the CPU count.
+std::string loaded_machine_warning(const std::vector<std::string>& loads);
 // Today's date as YYYY-MM-DD (local time): results files are named by it.
 std::string today();
 
 // A convolution layer as the well-known networks have them: square images
 // (HW x HW) and kernels (RS x RS), one stride, the same padding on every side.
-kernels::Conv2dShape square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
-                                 int64_t pad, int64_t groups = 1);
+kernels::Conv2dProblem square_conv(int64_t N, int64_t C, int64_t HW, int64_t K, int64_t RS, int64_t stride,
+                                   int64_t pad, int64_t groups = 1);
 
 }  // namespace nib::bench

@@ -15,6 +15,7 @@
 #include "bench/bench_common.h"
 #include "kernels/batchnorm.h"
 #include "kernels/conv2d.h"
+#include "kernels/gelu.h"
 #include "kernels/gemm.h"
 #include "kernels/pool.h"
 #include "kernels/softmax.h"
@@ -74,9 +75,9 @@ void add_gemm(std::vector<Case>& cases, int64_t n) {
   cases.push_back({"gemm", dims({n, n, n}), "C = A·B", 2.0 * n * n * n, 0, run(ref::gemm), run(fast::gemm)});
 }
 
-void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::Conv2dShape& s) {
-  const size_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.K * s.P() * s.Q();
-  const size_t w_size = s.K * s.C_per_group() * s.R * s.S;
+void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::Conv2dProblem& s) {
+  const size_t x_size = s.N * s.C * s.H * s.W, y_size = s.N * s.K * s.P * s.Q;
+  const size_t w_size = s.K * s.C_per_group * s.R * s.S;
   auto x = std::make_shared<std::vector<float>>(random_buffer(x_size, 3));
   auto w = std::make_shared<std::vector<float>>(random_buffer(w_size, 4));
   auto bias = std::make_shared<std::vector<float>>(random_buffer(s.K, 5));
@@ -170,6 +171,22 @@ void add_softmax(std::vector<Case>& cases, int64_t rows, int64_t cols) {
                    backward(fast::softmax_backward)});
 }
 
+// [gelu-bench]
+// GELU on a MobileNet-sized activation: memory-bound, so reported in GB/s
+// (the forward reads x and writes y; the backward reads x and gy, writes gx).
+void add_gelu(std::vector<Case>& cases, int64_t n) {
+  auto x = std::make_shared<std::vector<float>>(random_buffer(n, 13));
+  auto gy = std::make_shared<std::vector<float>>(random_buffer(n, 14));
+  auto out = std::make_shared<std::vector<float>>(n);
+  auto forward = [=](kernels::GeluForwardFn* f) { return [=] { f(n, x->data(), out->data()); }; };
+  auto backward = [=](kernels::GeluBackwardFn* f) { return [=] { f(n, x->data(), gy->data(), out->data()); }; };
+  cases.push_back({"gelu", dims({n}), "forward", 0, 4.0 * 2 * n, forward(ref::gelu_forward),
+                   forward(fast::gelu_forward)});
+  cases.push_back({"gelu", dims({n}), "backward", 0, 4.0 * 3 * n, backward(ref::gelu_backward),
+                   backward(fast::gelu_backward)});
+}
+// [/gelu-bench]
+
 std::vector<Case> all_cases(bool quick) {
   std::vector<Case> cases;
   for (int64_t n : quick ? std::vector<int64_t>{256} : std::vector<int64_t>{256, 512, 1024}) add_gemm(cases, n);
@@ -190,6 +207,7 @@ std::vector<Case> all_cases(bool quick) {
   }
   add_batchnorm(cases, 8, 144, 56 * 56);
   add_softmax(cases, 1024, 1000);
+  add_gelu(cases, int64_t{8} * 144 * 56 * 56);
   return cases;
 }
 
@@ -219,8 +237,9 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
   doc["cpu"] = cpu_description();
   doc["threads"] = threads;
   doc["date"] = today();
+  const std::string load_after = load_average();
   doc["load_average_before"] = load_before;
-  doc["load_average_after"] = load_average();
+  doc["load_average_after"] = load_after;
   doc["timing"] = "median seconds per call after one warm-up call";
   json::Value results = json::Value::array();
   for (const Row& r : rows) {
@@ -239,11 +258,13 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
     results.as_array().push_back(v);
   }
   doc["results"] = results;
+  doc["measured_on_loaded_machine"] = !loaded_machine_warning({load_before, load_after}).empty();
   write_file_atomic(stem + ".json", json::dump(doc, 2) + "\n");
 
-  std::string md = "# CPU ops: reference vs fast\n\n" + cpu_description() + ", " + std::to_string(threads) +
+  std::string md = "# CPU ops: reference vs fast\n\n" + loaded_machine_warning({load_before, load_after}) +
+                   cpu_description() + ", " + std::to_string(threads) +
                    " OpenMP threads, " + today() +
-                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_average() +
+                   ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_after +
                    ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
                    "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
                    "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"

@@ -11,13 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "apps/common.h"
 #include "bench/bench_common.h"
+#include "device/cuda/runtime.h"
+#include "device/device.h"
 #include "kernels/registry.h"
+#include "kernels/runtime_flags.h"
 #include "models/basic_cnn.h"
 #include "ops/ops.h"
 #include "optim/adam.h"
-#include "tensor/cuda/runtime.h"
 #include "util/args.h"
 #include "util/files.h"
 #include "util/json.h"
@@ -99,7 +100,7 @@ int train_step(int argc, char** argv) {
   const int64_t steps = args.get_int("steps", 20);
   const Device device = parse_device(args.get("device", "cpu"));
   const std::string json_path = args.get("json", "");
-  apps::configure_runtime(args);  // --threads, --kernels
+  kernels::apply_runtime_flags(args);  // --threads, --kernels
   args.finish();
   NIB_CHECK(batch > 0 && steps > 0, "--batch and --steps must be positive");
   require_device(device);

@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "tensor/device.h"
+#include "device/device.h"
 
 namespace nib::bench {
 

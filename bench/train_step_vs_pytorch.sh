@@ -57,10 +57,20 @@ result = {
     "pytorch_version": torch[0]["framework"],
     "nib_rounds": nib, "pytorch_rounds": torch,
 }
+import os
+loads = [r["load_average_before"] for r in nib + torch]
+highest = max(float(l.split()[0]) for l in loads)
+cpus = os.cpu_count()
+result["measured_on_loaded_machine"] = highest > cpus
+warning = ""
+if highest > cpus:
+    warning = (f"**Measured on a loaded machine: 1-minute load average up to {highest:.2f} on {cpus} logical CPUs "
+               "(" + "; ".join(loads) + "). Other jobs shared the cores, so these are not idle-machine numbers; "
+               "rerun on an idle machine before quoting absolute rates.**\n\n")
 json.dump(result, open(f"{out}/train_step_cpu.json", "w"), indent=2)
 md = f"""# Training step on the CPU: nib vs PyTorch
 
-{first['cpu']}, {first['threads']} threads, {first['date']}.
+{warning}{first['cpu']}, {first['threads']} threads, {first['date']}.
 
 One training step of the basic CNN (conv 5x5 32 - max pool - conv 5x5 64 - max pool - dense 128 - dropout -
 dense 10) on a batch of {first['batch']} random 28x28 images: forward, cross-entropy, backward, Adam step.

@@ -139,7 +139,7 @@ std::string AugmentConfig::str() const {
   return any() ? out.str() : "none";
 }
 
-Tensor augment_batch(const Tensor& batch, const AugmentConfig& config, uint64_t seed) {
+Tensor augment_batch(const Tensor& batch, const AugmentConfig& config, uint64_t seed, int64_t first_row) {
   check_defined(batch, "augment_batch", "batch");
   check_f32(batch, "augment_batch");
   NIB_CHECK(batch.dim() == 4, "augment_batch: expected [N, C, H, W], got ", batch.shape());
@@ -154,7 +154,7 @@ Tensor augment_batch(const Tensor& batch, const AugmentConfig& config, uint64_t 
   float* dst = out.data();
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; ++n) {
-    Generator gen(kernels::counter_hash(seed, static_cast<uint64_t>(n)));
+    Generator gen(kernels::counter_hash(seed, static_cast<uint64_t>(first_row + n)));
     Transform t = draw_transform(config, gen, H, W);
     for (int64_t c = 0; c < C; ++c) {
       const float* src = in + (n * C + c) * plane;

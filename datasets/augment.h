@@ -28,10 +28,13 @@ struct AugmentConfig {
 };
 
 // Returns a new [N, C, H, W] batch in which image n is transformed with random
-// numbers drawn from (seed, n): the same seed gives the same batch. Each output
+// numbers drawn from (seed, first_row + n): the same seed gives the same batch.
+// `first_row` is where the batch starts within a larger one (a rank's shard
+// of a global batch), so each image is transformed the same however the
+// batch is cut. Each output
 // pixel is sampled bilinearly at its inverse-mapped position; positions outside
 // the image take the image's background (the mean of its border pixels).
 // With !config.any() the input is returned unchanged.
-Tensor augment_batch(const Tensor& batch, const AugmentConfig& config, uint64_t seed);
+Tensor augment_batch(const Tensor& batch, const AugmentConfig& config, uint64_t seed, int64_t first_row = 0);
 
 }  // namespace nib::data

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "tensor/image_tensor.h"
 #include "util/image.h"
 
 namespace fs = std::filesystem;

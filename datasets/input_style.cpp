@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tensor/image_tensor.h"
 #include "util/error.h"
 
 namespace nib::data {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "distributed/shard.h"
 #include "kernels/counter_rng.h"
 #include "tensor/random.h"
 
@@ -49,10 +50,13 @@ struct Epoch::State {
 };
 
 Batch Epoch::State::make_batch(int64_t b) const {
-  const int64_t begin = b * options.batch_size;
-  const int64_t end = std::min<int64_t>(begin + options.batch_size, static_cast<int64_t>(order.size()));
+  const int64_t global_begin = b * options.batch_size;
+  const int64_t global_end = std::min<int64_t>(global_begin + options.batch_size, static_cast<int64_t>(order.size()));
+  const distributed::RowRange mine = distributed::shard_rows(global_end - global_begin, options.shard, options.shards);
+  const int64_t begin = global_begin + mine.begin, end = global_begin + mine.end;
   Batch batch;
   batch.indices.assign(order.begin() + begin, order.begin() + end);
+  batch.global_rows = global_end - global_begin;
 
   Shape shape = dataset.images.shape();
   const size_t row = static_cast<size_t>(dataset.images.numel() / shape[0]);
@@ -65,7 +69,8 @@ Batch Epoch::State::make_batch(int64_t b) const {
     if (dataset.labelled()) batch.labels.data_as<int32_t>()[k] = dataset.labels.data_as<int32_t>()[i];
   }
   if (options.augment.any())
-    batch.images = augment_batch(batch.images, options.augment, derive_seed(options.seed, kAugmentStream, epoch, b));
+    batch.images = augment_batch(batch.images, options.augment, derive_seed(options.seed, kAugmentStream, epoch, b),
+                                 mine.begin);
   return batch;
 }
 
@@ -137,6 +142,8 @@ DataLoader::DataLoader(const Dataset& dataset, std::vector<int64_t> indices, Loa
             "DataLoader: images must be a float32 CPU tensor [N, ...], got ", dataset_.images.shape());
   NIB_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive, got ", options_.batch_size);
   NIB_CHECK(options_.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", options_.prefetch);
+  NIB_CHECK(options_.shards >= 1 && 0 <= options_.shard && options_.shard < options_.shards, "DataLoader: shard ",
+            options_.shard, " of ", options_.shards, " does not exist");
   for (int64_t i : indices_)
     NIB_CHECK(0 <= i && i < dataset_.size(), "DataLoader: index ", i, " is outside ", dataset_.source, " (",
               dataset_.size(), " examples)");

@@ -10,6 +10,11 @@
 //
 // Everything random comes from (seed, epoch, batch) and nothing else, so a run
 // resumed at epoch 7 sees exactly the batches an uninterrupted run would.
+//
+// In data-parallel training each rank makes the same loader with its own
+// `shard`: every rank walks the same global batches and takes its block of
+// rows of each (distributed/shard.h), so batch_size stays the global batch.
+// An image is augmented the same whichever rank takes it.
 // Evaluation loaders use shuffle = false and no augmentation.
 #pragma once
 
@@ -30,12 +35,14 @@ struct LoaderOptions {
   uint64_t seed = 0;
   AugmentConfig augment;
   int prefetch = 2;  // batches prepared ahead; 0 prepares each one in next(), on the caller's thread
+  int shard = 0, shards = 1;  // this rank's part of every batch: rank `shard` of `shards`
 };
 
 struct Batch {
   Tensor images;                 // [B, C, H, W] float32, CPU
   Tensor labels;                 // [B] int32, undefined for an unlabelled set
   std::vector<int64_t> indices;  // which dataset examples these are
+  int64_t global_rows = 0;       // rows of the whole batch, all shards together
 };
 
 class Epoch;

@@ -26,7 +26,7 @@ using BiasBackwardFn = void(int64_t outer, int64_t channels, int64_t inner, cons
   BiasBackwardFn bias_backward;
 
 namespace reference { NIB_DECLARE_ACTIVATION }
-namespace custom { NIB_DECLARE_ACTIVATION }
+namespace cuda { NIB_DECLARE_ACTIVATION }
 #undef NIB_DECLARE_ACTIVATION
 
 }  // namespace nib::kernels

@@ -41,8 +41,8 @@ using BatchNormBackwardEvalFn = void(const BatchNormShape&, const float* x, cons
 
 namespace reference { NIB_DECLARE_BATCHNORM }
 namespace fast { NIB_DECLARE_BATCHNORM }
-namespace custom { NIB_DECLARE_BATCHNORM }
-namespace library { NIB_DECLARE_BATCHNORM }  // cuDNN
+namespace cuda { NIB_DECLARE_BATCHNORM }
+namespace cudnn { NIB_DECLARE_BATCHNORM }  // cuDNN
 #undef NIB_DECLARE_BATCHNORM
 
 }  // namespace nib::kernels

@@ -1,5 +1,6 @@
-// Data movement: 2-D block copies (concatenation and its backward) and
-// spatial zero padding (ZeroPad2d, TensorFlow 'SAME' padding done as a layer).
+// Data movement: 2-D block copies (concatenation and its backward), spatial
+// zero padding (ZeroPad2d, TensorFlow 'SAME' padding done as a layer) and
+// batched transposes (NCHW <-> NHWC, for layers converted from Keras).
 #pragma once
 
 #include <cstdint>
@@ -14,12 +15,17 @@ using Copy2dFn = void(int64_t rows, int64_t cols, const float* src, int64_t src_
 using Pad2dFn = void(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, int64_t left, int64_t right,
                      const float* x, float* y);
 
+// y[b] = x[b]ᵀ for b < batches: x [batches, rows, cols] -> y [batches, cols, rows].
+// NCHW -> NHWC is rows = C, cols = H*W; the way back swaps the two.
+using Transpose2dFn = void(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y);
+
 #define NIB_DECLARE_COPY \
   Copy2dFn copy2d;       \
-  Pad2dFn pad2d;
+  Pad2dFn pad2d;         \
+  Transpose2dFn transpose2d;
 
 namespace reference { NIB_DECLARE_COPY }
-namespace custom { NIB_DECLARE_COPY }
+namespace cuda { NIB_DECLARE_COPY }
 #undef NIB_DECLARE_COPY
 
 }  // namespace nib::kernels

@@ -19,7 +19,7 @@ using DropoutBackwardFn = void(int64_t n, const float* gy, const uint8_t* mask, 
   DropoutBackwardFn dropout_backward;
 
 namespace reference { NIB_DECLARE_DROPOUT }
-namespace custom { NIB_DECLARE_DROPOUT }
+namespace cuda { NIB_DECLARE_DROPOUT }
 #undef NIB_DECLARE_DROPOUT
 
 }  // namespace nib::kernels

@@ -44,7 +44,7 @@ using AffineFn = void(int64_t n, float alpha, float beta, const float* x, float*
   AffineFn affine;
 
 namespace reference { NIB_DECLARE_ELEMENTWISE }
-namespace custom { NIB_DECLARE_ELEMENTWISE }
+namespace cuda { NIB_DECLARE_ELEMENTWISE }
 #undef NIB_DECLARE_ELEMENTWISE
 
 }  // namespace nib::kernels

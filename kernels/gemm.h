@@ -20,15 +20,15 @@ GemmFn gemm;  // triple loop: the definition
 namespace fast {
 GemmFn gemm;  // packed panels + register-blocked micro-kernel, OpenMP
 }
-namespace custom {
+namespace cuda {
 // The teaching ladder (kernels/cuda/gemm_*.cu); `gemm` is the production rung.
 GemmFn gemm_naive;
 GemmFn gemm_tiled;
 GemmFn gemm_regblock;
 GemmFn gemm_tf32;  // TF32 tensor cores (sm_80+); what gemm runs when kernels::allow_tf32()
 GemmFn gemm;
-}  // namespace custom
-namespace library {
+}  // namespace cuda
+namespace cublas {
 GemmFn gemm;  // cuBLAS
 }
 

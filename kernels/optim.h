@@ -39,7 +39,7 @@ using AdamStepFn = void(const std::vector<ParamSlot>&, const AdamParams&);
   AdamStepFn adam_step;
 
 namespace reference { NIB_DECLARE_OPTIM }
-namespace custom { NIB_DECLARE_OPTIM }
+namespace cuda { NIB_DECLARE_OPTIM }
 #undef NIB_DECLARE_OPTIM
 
 }  // namespace nib::kernels

@@ -41,8 +41,8 @@ using GlobalAvgPoolBackwardFn = void(int64_t planes, int64_t HW, const float* gy
 
 namespace reference { NIB_DECLARE_POOL }
 namespace fast { NIB_DECLARE_POOL }
-namespace custom { NIB_DECLARE_POOL }
-namespace library { NIB_DECLARE_POOL }  // cuDNN (global pooling: cuDNN average pooling over the whole plane)
+namespace cuda { NIB_DECLARE_POOL }
+namespace cudnn { NIB_DECLARE_POOL }  // cuDNN (global pooling: cuDNN average pooling over the whole plane)
 #undef NIB_DECLARE_POOL
 
 }  // namespace nib::kernels

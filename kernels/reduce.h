@@ -16,7 +16,7 @@ using ExpandFn = void(int64_t outer, int64_t reduce, int64_t inner, float scale,
   ExpandFn expand;
 
 namespace reference { NIB_DECLARE_REDUCE }
-namespace custom { NIB_DECLARE_REDUCE }
+namespace cuda { NIB_DECLARE_REDUCE }
 #undef NIB_DECLARE_REDUCE
 
 }  // namespace nib::kernels

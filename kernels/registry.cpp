@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <vector>
 
 namespace nib::kernels {
 
@@ -22,10 +23,14 @@ struct Registry {
   std::set<std::string> families;
 };
 
-// What the user asked for, per device: a default for every family, choices
-// per family, and the scoped overrides of kernels::Use.
+// What runs where nothing else was asked for.
+const char* const kBuiltInDefault[kDevices] = {"fast", "cuda"};
+
+// What the user asked for, per device: whole-device defaults (the first one
+// a family has wins: "cudnn,cublas" sends conv2d to cuDNN and gemm to
+// cuBLAS), choices per family, and the scoped overrides of kernels::Use.
 struct Selection {
-  std::string fallback[kDevices] = {"fast", "custom"};
+  std::vector<std::string> defaults[kDevices];
   std::map<std::string, std::string> family[kDevices];
   std::map<std::string, std::string> overrides[kDevices];
   bool allow_tf32 = false;
@@ -94,6 +99,7 @@ int validate(const Registry& r, const std::string& family, const std::string& na
 void apply_spec(const Registry& r, Selection& sel, const std::string& spec, const std::string& source) {
   std::stringstream items(spec);
   std::string item;
+  std::vector<std::string> defaults[kDevices];  // the spec's whole-device items, in order
   while (std::getline(items, item, ',')) {
     if (item.empty()) continue;
     if (item == "tf32") {  // reduced precision allowed: TF32 tensor cores in GEMM, cuBLAS and cuDNN
@@ -105,10 +111,13 @@ void apply_spec(const Registry& r, Selection& sel, const std::string& spec, cons
     std::string name = eq == std::string::npos ? item : item.substr(eq + 1);
     int device = validate(r, family, name, source + " '" + item + "'");
     if (family.empty())
-      sel.fallback[device] = name;
+      defaults[device].push_back(name);
     else
       sel.family[device][family] = name;
   }
+  // A spec's whole-device items replace the earlier ones.
+  for (int d = 0; d < kDevices; ++d)
+    if (!defaults[d].empty()) sel.defaults[d] = defaults[d];
 }
 
 std::once_flag g_env_once;
@@ -153,7 +162,8 @@ int choose(const std::string& family, DeviceType device, const std::vector<std::
   std::vector<std::string> preferences;
   if (auto it = sel.overrides[d].find(family); it != sel.overrides[d].end()) preferences.push_back(it->second);
   if (auto it = sel.family[d].find(family); it != sel.family[d].end()) preferences.push_back(it->second);
-  preferences.push_back(sel.fallback[d]);
+  preferences.insert(preferences.end(), sel.defaults[d].begin(), sel.defaults[d].end());
+  preferences.push_back(kBuiltInDefault[d]);
   int chosen = 0;  // the first listed, where a family has none of the preferences
   for (const std::string& want : preferences)
     if (int i = index_of(want); i >= 0) {
@@ -189,7 +199,10 @@ std::string describe() {
   const Selection& sel = selection();
   std::ostringstream out;
   for (int d = 0; d < kDevices; ++d) {
-    out << (d ? "; " : "") << device_name(static_cast<DeviceType>(d)) << ": " << sel.fallback[d];
+    out << (d ? "; " : "") << device_name(static_cast<DeviceType>(d)) << ":";
+    const std::vector<std::string> defaults =
+        sel.defaults[d].empty() ? std::vector<std::string>{kBuiltInDefault[d]} : sel.defaults[d];
+    for (size_t i = 0; i < defaults.size(); ++i) out << (i ? "," : " ") << defaults[i];
     for (const auto& [family, name] : sel.family[d]) out << ", " << family << "=" << name;
   }
   if (sel.allow_tf32) out << " (tf32 allowed)";

@@ -5,8 +5,11 @@
 //
 //   CPU  : "reference"  the spec: plain loops written to be read (kernels/cpu/*_reference.cpp)
 //          "fast"       OpenMP, cache blocking, vector loops    (kernels/cpu/*_fast.cpp)
-//   CUDA : "custom"     nib's hand-written kernels               (kernels/cuda/*.cu)
-//          "library"    cuBLAS (gemm) / cuDNN                    (kernels/cuda/*_cublas.cpp, *_cudnn.cpp)
+//   CUDA : "cuda"       nib's hand-written CUDA kernels          (kernels/cuda/*.cu)
+//          "cublas"     NVIDIA's cuBLAS (gemm)                   (kernels/cuda/gemm_cublas.cpp)
+//          "cudnn"      NVIDIA's cuDNN (conv2d, pool, batchnorm, softmax; kernels/cuda/*_cudnn.cpp)
+// The C++ namespaces carry the same names: kernels::reference, kernels::fast,
+// kernels::cuda, kernels::cublas, kernels::cudnn.
 //
 // An op lists its implementations in an ImplTable (see ops/*.cpp), which
 // registers them here, and asks the table for a function for the device its
@@ -14,9 +17,10 @@
 //   1. a scoped override (kernels::Use) — tests and benchmarks name what they want;
 //   2. the selection set by kernels::configure(), which apps call with
 //      --kernels and which starts from the NIB_KERNELS environment variable:
-//      "library" (every family that has it), "conv2d=library,gemm=custom",
-//      "reference"; the item "tf32" also allows TF32 tensor cores;
-//   3. the default: "fast" on the CPU, "custom" on CUDA, or the first listed
+//      "conv2d=cudnn,gemm=cuda" (per family), "cudnn,cublas" (whole-device
+//      defaults: the first one a family has wins), "reference"; the item
+//      "tf32" also allows TF32 tensor cores;
+//   3. the default: "fast" on the CPU, "cuda" on CUDA, or the first listed
 //      implementation where a family has no such one.
 // Naming a family that does not exist, or an implementation a family does not
 // have, is an error that lists what exists: a choice is never ignored.
@@ -32,18 +36,18 @@
 #include <string>
 #include <vector>
 
-#include "tensor/device.h"
+#include "device/device.h"
 #include "util/error.h"
 
 namespace nib::kernels {
 
-// Sets the selection from a spec such as "library" or "conv2d=library,gemm=custom".
+// Sets the selection from a spec such as "cudnn,cublas" or "conv2d=cudnn,gemm=cuda".
 // Throws nib::Error on a malformed spec, an unknown family or an implementation
 // that does not exist; then nothing changes.
 void configure(const std::string& spec);
 // Back to the defaults (NIB_KERNELS is not read again). Scoped Use overrides stay.
 void reset();
-// The selection in force, for logs ("cpu: fast; cuda: custom, conv2d=library").
+// The selection in force, for logs ("cpu: fast; cuda: cuda, conv2d=cudnn").
 std::string describe();
 // Whether the CUDA GEMM paths may use TF32 tensor cores (reduced precision).
 // Off by default: nib's numbers match the CPU reference unless asked.

@@ -31,8 +31,8 @@ using CrossEntropyBackwardFn = void(int64_t rows, int64_t cols, const float* pro
 
 namespace reference { NIB_DECLARE_SOFTMAX }
 namespace fast { NIB_DECLARE_SOFTMAX }
-namespace custom { NIB_DECLARE_SOFTMAX }
-namespace library { NIB_DECLARE_SOFTMAX }  // cuDNN softmax (forward/backward only)
+namespace cuda { NIB_DECLARE_SOFTMAX }
+namespace cudnn { NIB_DECLARE_SOFTMAX }  // cuDNN softmax (forward/backward only)
 #undef NIB_DECLARE_SOFTMAX
 
 }  // namespace nib::kernels

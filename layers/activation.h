@@ -1,4 +1,4 @@
-// Activation layers: ReLU, ReLU6, Sigmoid, Tanh. They hold no parameters.
+// Activation layers: ReLU, ReLU6, Sigmoid, Tanh, GELU. They hold no parameters.
 #pragma once
 
 #include "layers/module.h"
@@ -41,5 +41,14 @@ struct Identity : ActivationLayer {
   Identity() : ActivationLayer(kernels::Activation::Identity) {}
   Tensor forward(const Tensor& x) override { return x; }
 };
+
+// [gelu-layer]
+// GELU is an op of its own (its backward needs the input, see kernels/gelu.h).
+class GELU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return ops::gelu(x); }
+  std::string describe() const override { return "GELU()"; }
+};
+// [/gelu-layer]
 
 }  // namespace nib

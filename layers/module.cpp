@@ -8,6 +8,17 @@ Tensor Module::operator()(const Tensor& x) {
   return y;
 }
 
+Tensor Module::forward_inputs(const std::vector<Tensor>& inputs) {
+  NIB_CHECK(inputs.size() == 1, describe(), " takes one input, got ", inputs.size());
+  return forward(inputs[0]);
+}
+
+Tensor Module::operator()(const std::vector<Tensor>& inputs) {
+  Tensor y = forward_inputs(inputs);
+  if (hook_) hook_(y);
+  return y;
+}
+
 void Module::collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const {
   if (params)
     for (const auto& [name, t] : parameters_) out.emplace_back(prefix + name, t);

@@ -17,12 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/named_tensors.h"
 #include "tensor/tensor.h"
 
 namespace nib {
 
 class Module;
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 using ModulePtr = std::shared_ptr<Module>;
 
 class Module {
@@ -32,6 +32,11 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   // Calls forward(), then the output hook if one is set (feature extraction).
   Tensor operator()(const Tensor& x);
+  // Modules that take several inputs (Add and Concatenate in a layer graph,
+  // models/keras/) override this; the default takes exactly one and calls
+  // forward(x). The call operator runs the output hook as above.
+  virtual Tensor forward_inputs(const std::vector<Tensor>& inputs);
+  Tensor operator()(const std::vector<Tensor>& inputs);
 
   // "Conv2d(3, 32, kernel=5x5, stride=1)": one line describing this module alone.
   virtual std::string describe() const = 0;

@@ -5,8 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "formats/safetensors.h"
 #include "tensor/convert.h"
-#include "tensor/safetensors.h"
 
 namespace nib {
 

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "formats/safetensors.h"
 #include "hub/fetch.h"
 #include "hub/locations.h"
 #include "models/pretrained.h"
-#include "tensor/safetensors.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/sha256.h"

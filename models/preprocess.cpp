@@ -11,7 +11,8 @@ Preprocess parse_preprocess(const std::string& name) {
   if (name == "torch") return Preprocess::Torch;
   if (name == "tf") return Preprocess::Tf;
   if (name == "caffe") return Preprocess::Caffe;
-  fail("unknown preprocessing '", name, "' (expected torch, tf, caffe or none)");
+  if (name == "raw") return Preprocess::Raw;
+  fail("unknown preprocessing '", name, "' (expected torch, tf, caffe, raw or none)");
 }
 
 const char* preprocess_name(Preprocess mode) {
@@ -19,6 +20,7 @@ const char* preprocess_name(Preprocess mode) {
     case Preprocess::Torch: return "torch";
     case Preprocess::Tf: return "tf";
     case Preprocess::Caffe: return "caffe";
+    case Preprocess::Raw: return "raw";
     default: return "none";
   }
 }
@@ -26,6 +28,7 @@ const char* preprocess_name(Preprocess mode) {
 Tensor preprocess(const Tensor& images, Preprocess mode) {
   if (mode == Preprocess::None) return images;
   if (mode == Preprocess::Tf) return ops::affine(images, 2.0f, -1.0f);
+  if (mode == Preprocess::Raw) return ops::scale(images, 255.0f);
   NIB_CHECK(images.dim() == 4 && images.size(1) == 3, "preprocess ", preprocess_name(mode),
             ": expected RGB images [N, 3, H, W], got ", images.shape());
   // Per-channel y = x * scale[c] + shift[c], as one broadcast multiply-add.

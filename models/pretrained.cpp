@@ -1,20 +1,21 @@
 #include "models/pretrained.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
+#include "formats/safetensors.h"
+#include "formats/torch_checkpoint.h"
 #include "layers/state_dict.h"
 #include "models/imagenet_weights.h"
-#include "tensor/safetensors.h"
-#include "tensor/torch_checkpoint.h"
+#include "tensor/image_tensor.h"
+#include "util/files.h"
 #include "util/image.h"
 #include "util/image_resample.h"
 
 namespace nib::models {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // The classifier's output layer per architecture: its weight's first
 // dimension tells how many classes the checkpoint was trained for.
@@ -27,8 +28,26 @@ const char* head_weight(const std::string& arch) {
 
 }  // namespace
 
+WeightsFormat sniff_weights_format(const std::string& path) {
+  NIB_CHECK(file_exists(path), "cannot open ", path, ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  NIB_CHECK(in, "cannot open ", path, ": ", std::strerror(errno));
+  unsigned char head[9] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  std::streamsize got = in.gcount();
+  // torch.save (PyTorch >= 1.6) writes a zip archive: a local file header "PK\3\4".
+  if (got >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return WeightsFormat::TorchZip;
+  // safetensors: an 8-byte header length, then the JSON header's '{'.
+  if (got == 9 && head[8] == '{') return WeightsFormat::SafeTensors;
+  // A bare pickle (protocol 2+ starts with 0x80): torch.save before 1.6, or _use_new_zipfile_serialization=False.
+  NIB_CHECK(!(got >= 1 && head[0] == 0x80), path,
+            ": a legacy PyTorch checkpoint (a bare pickle, not a zip archive); nib reads the zip format that "
+            "torch.save writes since PyTorch 1.6: load it and torch.save it again");
+  fail(path, ": not a PyTorch checkpoint (zip) or safetensors file");
+}
+
 NamedTensors read_weights(const std::string& path, std::map<std::string, std::string>* metadata) {
-  if (ends_with(path, ".pth") || ends_with(path, ".pt") || ends_with(path, ".bin")) return load_torch_checkpoint(path);
+  if (sniff_weights_format(path) == WeightsFormat::TorchZip) return load_torch_checkpoint(path);
   SafeTensorsFile file = load_safetensors(path);
   if (metadata) *metadata = file.metadata;
   return file.tensors;
@@ -66,7 +85,9 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
     if (name == head_weight(arch) && tensor.dim() == 2) out.spec.classes = tensor.size(0);
   std::string padding = !options.padding.empty() ? options.padding : !meta("padding").empty() ? meta("padding") : "torch";
   out.spec.options["padding"] = padding;
-  if (options.features_only) out.spec.options["features_only"] = "true";
+  // A base saved without its classifier (a Keras model with include_top=False) says so in its metadata.
+  const bool features_only = options.features_only || meta("features_only") == "true";
+  if (features_only) out.spec.options["features_only"] = "true";
   if (!meta("width").empty()) out.spec.options["width"] = meta("width");  // reduced-width test fixtures
   out.preprocess = parse_preprocess(!options.preprocess.empty() ? options.preprocess
                                     : !meta("preprocess").empty() ? meta("preprocess")
@@ -76,7 +97,7 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
   NamedTensors used;
   for (const auto& entry : weights) {
     bool head = entry.first.rfind("classifier.", 0) == 0 || entry.first.rfind("fc.", 0) == 0;
-    if (!(options.features_only && head)) used.push_back(entry);
+    if (!(features_only && head)) used.push_back(entry);
   }
   // Converted checkpoints without BatchNorm step counters load too (load_state_dict keeps the model's own, 0).
   try {

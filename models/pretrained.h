@@ -4,6 +4,9 @@
 //
 //   __metadata__: {"arch": "mobilenet_v2", "padding": "tf_same", "preprocess": "tf"}
 //
+// and "features_only": "true" for a network saved without its classifier
+// (a Keras model converted with include_top=False).
+//
 // Flags override the metadata; without either, torchvision's conventions
 // (symmetric padding, ImageNet mean/std) apply.
 #pragma once
@@ -46,7 +49,15 @@ PretrainedModel build_pretrained(const std::string& arch, const NamedTensors& we
                                  const std::map<std::string, std::string>& metadata,
                                  const PretrainedOptions& options);
 
-// Reads a weights file: .safetensors (with its metadata) or a PyTorch .pth/.pt.
+// What a weights file holds, told by its first bytes (not its name): a
+// PyTorch checkpoint (torch.save's zip archive) or safetensors. Anything else
+// is an error naming the file: "not a PyTorch checkpoint (zip) or safetensors
+// file", or that it is a legacy pickle checkpoint.
+enum class WeightsFormat { TorchZip, SafeTensors };
+WeightsFormat sniff_weights_format(const std::string& path);
+
+// Reads a weights file: safetensors (with its metadata) or a PyTorch checkpoint
+// (.pth/.pt/.bin or any name), by its content.
 NamedTensors read_weights(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 
 // An image file as a network input [1, 3, size, size] in [0, 1]: RGB, the

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/basic_cnn.h"
+#include "models/keras/keras_graph.h"
 #include "models/mlp.h"
 #include "models/mobilenet_v2.h"
 #include "models/resnet.h"
@@ -129,6 +130,17 @@ ModulePtr build_resnet18(const ModelSpec& spec, const std::string& valid) {
   return std::make_shared<ResNet18>(torchvision_config(spec, valid));
 }
 
+ModulePtr build_keras_graph(const ModelSpec& spec, const std::string& valid) {
+  OptionReader opt(spec);
+  Preprocess preprocess = parse_preprocess(opt.text("preprocess", "none"));
+  bool features_only = opt.boolean("features_only", false);
+  opt.text("source", "");  // the Keras file it came from, for the record
+  opt.finish(valid);
+  NIB_CHECK(!spec.graph.is_null(), "keras_graph: the model spec has no layer graph (config.json lacks \"graph\")");
+  return std::make_shared<keras::KerasGraph>(keras::GraphDescription::from_json(spec.graph), spec.in_channels,
+                                             spec.image_size, preprocess, features_only);
+}
+
 struct Entry {
   ModelInfo info;
   ModulePtr (*build)(const ModelSpec&, const std::string& valid);
@@ -152,9 +164,14 @@ const std::vector<Entry>& entries() {
         "padding=torch|tf_same, width=1.0, features_only=false", {"resnet18", 3, 224, 1000, {}}},
        build_resnet18},
       {{"transfer", "a pretrained base with a new head (nib finetune; models/transfer.h)",
-        "base=mobilenet_v2|vgg16|resnet18, padding=torch, preprocess=torch, head=gap,dense128,dropout0.5, width=1.0",
+        "base=mobilenet_v2|vgg16|resnet18|keras_graph, padding=torch, preprocess=torch, head=gap,dense128,dropout0.5, "
+        "width=1.0, base_channels=3, base_preprocess=none",
         {"transfer", 3, 224, 10, {}}},
        [](const ModelSpec& spec, const std::string&) -> ModulePtr { return build_transfer(transfer_config(spec)); }},
+      {{"keras_graph", "a Keras model converted by `nib convert model.h5 RUN_DIR` (its layers are in config.json)",
+        "preprocess=none|raw|tf|caffe|torch, features_only=false, source=FILE",
+        {"keras_graph", 1, 28, 10, {}, keras::example_graph()}},
+       build_keras_graph},
   };
   return all;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "layers/module.h"
+#include "util/json.h"
 
 namespace nib::models {
 
@@ -18,6 +19,9 @@ struct ModelSpec {
   int64_t classes = 10;
   // Model-specific options as text ("hidden" -> "256"); see list_models().
   std::map<std::string, std::string> options;
+  // Model "keras_graph" only: the layer graph of a model converted from Keras
+  // (models/keras/keras_graph.h); null otherwise.
+  json::Value graph{};
 };
 
 struct ModelInfo {

@@ -12,18 +12,14 @@ const char* padding_style_name(PaddingStyle style) { return style == PaddingStyl
 
 std::shared_ptr<Conv2d> make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool bias,
                                   PaddingStyle padding) {
-  Conv2dConfig c;
-  c.in_channels = in;
-  c.out_channels = out;
-  c.kernel_h = c.kernel_w = kernel;
-  c.stride = stride;
-  c.groups = groups;
-  c.bias = bias;
+  Conv2dOptions o;
+  o.stride_h = o.stride_w = stride;
+  o.groups = groups;
   if (padding == PaddingStyle::TfSame)
-    c.padding_mode = PaddingMode::TfSame;
+    o.padding_mode = PaddingMode::TfSame;
   else
-    c.padding = ops::Padding2d::same((kernel - 1) / 2);
-  return std::make_shared<Conv2d>(c);
+    o.padding = Padding2d::same((kernel - 1) / 2);
+  return std::make_shared<Conv2d>(in, out, kernel, kernel, o, bias);
 }
 
 }  // namespace nib::models

@@ -1,22 +1,29 @@
 #include "models/transfer.h"
 
+#include "formats/safetensors.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
 #include "layers/pooling.h"
 #include "layers/shape_layers.h"
+#include "layers/state_dict.h"
 #include "models/head.h"
+#include "models/keras/keras_graph.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
 
 namespace nib::models {
 
-Transfer::Transfer(ModulePtr base_module, std::shared_ptr<Sequential> head_module, Preprocess mode, int64_t channels)
+Transfer::Transfer(ModulePtr base_module, std::shared_ptr<Sequential> head_module, Preprocess mode, int64_t channels,
+                   int64_t base_channels)
     : base(register_module("base", std::move(base_module))),
       head(register_module("head", std::move(head_module))),
       preprocess(mode),
-      in_channels(channels) {
+      in_channels(channels),
+      base_channels(base_channels) {
   NIB_CHECK(in_channels == 1 || in_channels == 3, "transfer: input must have 1 or 3 channels, got ", in_channels);
+  NIB_CHECK(in_channels <= base_channels, "transfer: the base takes ", base_channels,
+            "-channel images; give it grayscale data (--channels 1)");
 }
 
 std::string Transfer::describe() const {
@@ -27,7 +34,7 @@ std::string Transfer::describe() const {
 Tensor Transfer::base_input(const Tensor& images) const {
   NIB_CHECK(images.dim() == 4 && images.size(1) == in_channels, "transfer: expected images [N, ", in_channels,
             ", H, W], got ", images.shape());
-  Tensor rgb = in_channels == 1 ? ops::concat({images, images, images}, 1) : images;
+  Tensor rgb = in_channels == 1 && base_channels == 3 ? ops::concat({images, images, images}, 1) : images;
   return models::preprocess(rgb, preprocess);
 }
 
@@ -70,17 +77,26 @@ std::shared_ptr<Transfer> assemble(ModulePtr base, const TransferConfig& config)
   {
     NoGrad no_grad;
     base->eval();
-    Tensor probe = Tensor::zeros({1, 3, config.image_size, config.image_size});
+    Tensor probe = Tensor::zeros({1, config.base_channels, config.image_size, config.image_size});
     Shape out = (*base)(probe).shape();
     feature_shape = Shape(std::vector<int64_t>(out.begin() + 1, out.end()));
   }
   auto head = build_head(parse_head(config.head), feature_shape, config.classes);
-  return std::make_shared<Transfer>(std::move(base), std::move(head), config.preprocess, config.in_channels);
+  return std::make_shared<Transfer>(std::move(base), std::move(head), config.preprocess, config.in_channels,
+                                    config.base_channels);
+}
+
+// The converted Keras model up to its final Dense's input.
+ModulePtr keras_base(const TransferConfig& config) {
+  return std::make_shared<keras::KerasGraph>(keras::GraphDescription::from_json(config.base_graph),
+                                             config.base_channels, config.image_size,
+                                             parse_preprocess(config.base_preprocess), /*features_only=*/true);
 }
 
 }  // namespace
 
 std::shared_ptr<Transfer> build_transfer(const TransferConfig& config) {
+  if (config.arch == "keras_graph") return assemble(keras_base(config), config);
   ModelSpec base_spec{config.arch, 3, config.image_size, 1000,
                       {{"padding", config.padding}, {"width", config.width}, {"features_only", "true"}}};
   return assemble(build_model(base_spec), config);
@@ -100,13 +116,44 @@ std::shared_ptr<Transfer> load_transfer(TransferConfig& config, const std::strin
   return assemble(pretrained.model, config);
 }
 
+std::shared_ptr<Transfer> load_keras_transfer(TransferConfig& config, const ModelSpec& run_model,
+                                              const std::string& weights_path) {
+  NIB_CHECK(run_model.name == "keras_graph", weights_path, ": a run of model '", run_model.name,
+            "'; nib finetune takes runs converted from Keras (nib convert) or pretrained weights");
+  config.arch = "keras_graph";
+  config.base_graph = run_model.graph;
+  config.base_channels = run_model.in_channels;
+  auto it = run_model.options.find("preprocess");
+  config.base_preprocess = it == run_model.options.end() ? "none" : it->second;
+  config.preprocess = Preprocess::None;  // the base scales its input itself
+  config.padding = "none";
+  ModulePtr base = keras_base(config);
+  // The run's weights of the layers the base kept (the classifier's are left over).
+  NamedTensors kept, all = load_safetensors(weights_path).tensors;
+  for (const auto& [name, tensor] : all)
+    if (base->find(name.substr(0, name.find('.')))) kept.emplace_back(name, tensor);
+  try {
+    load_state_dict(*base, kept, /*strict=*/true);
+  } catch (const Error& e) {
+    fail(weights_path, ": ", e.what());
+  }
+  return assemble(base, config);
+}
+
 ModelSpec transfer_spec(const TransferConfig& config) {
-  return {"transfer", config.in_channels, config.image_size, config.classes,
-          {{"base", config.arch},
-           {"padding", config.padding},
-           {"preprocess", preprocess_name(config.preprocess)},
-           {"head", config.head},
-           {"width", config.width}}};
+  ModelSpec spec{"transfer", config.in_channels, config.image_size, config.classes,
+                 {{"base", config.arch},
+                  {"padding", config.padding},
+                  {"preprocess", preprocess_name(config.preprocess)},
+                  {"head", config.head},
+                  {"width", config.width}},
+                 {}};
+  if (config.arch == "keras_graph") {
+    spec.options["base_channels"] = std::to_string(config.base_channels);
+    spec.options["base_preprocess"] = config.base_preprocess;
+    spec.graph = config.base_graph;
+  }
+  return spec;
 }
 
 TransferConfig transfer_config(const ModelSpec& spec) {
@@ -117,8 +164,12 @@ TransferConfig transfer_config(const ModelSpec& spec) {
     else if (key == "preprocess") config.preprocess = parse_preprocess(value);
     else if (key == "head") config.head = value;
     else if (key == "width") config.width = value;
-    else fail("transfer: unknown option '", key, "' (valid: base, padding, preprocess, head, width)");
+    else if (key == "base_channels") config.base_channels = std::stoll(value);
+    else if (key == "base_preprocess") config.base_preprocess = value;
+    else fail("transfer: unknown option '", key,
+              "' (valid: base, padding, preprocess, head, width, base_channels, base_preprocess)");
   }
+  config.base_graph = spec.graph;
   config.in_channels = spec.in_channels;
   config.image_size = spec.image_size;
   config.classes = spec.classes;
@@ -140,8 +191,12 @@ std::vector<std::string> last_blocks(const std::string& arch, Module& base, int6
       NIB_CHECK(stage, "resnet18 base has no '", layer, "'");
       for (const auto& [name, child] : stage->children()) blocks.push_back(std::string(layer) + "." + name);
     }
+  } else if (auto* keras = dynamic_cast<keras::KerasGraph*>(&base); keras && arch == "keras_graph") {
+    for (const std::string& name : keras->layer_names())
+      if (!base.find(name)->parameters().empty()) blocks.push_back(name);
   } else {
-    fail("--unfreeze: no block list for architecture '", arch, "' (known: mobilenet_v2, vgg16, resnet18)");
+    fail("--unfreeze: no block list for architecture '", arch,
+         "' (known: mobilenet_v2, vgg16, resnet18, keras_graph)");
   }
   const auto count = static_cast<int64_t>(blocks.size());
   NIB_CHECK(k >= 1 && k <= count, "--unfreeze last:", k, ": ", arch, " has ", count, " blocks, so K must be 1..",

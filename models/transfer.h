@@ -3,7 +3,8 @@
 // saves, loads and predicts like any other:
 //
 //   Transfer
-//     base    MobileNetV2 / VGG16 / ResNet-18, features_only (names "base.features.3.conv.0.0.weight")
+//     base    MobileNetV2 / VGG16 / ResNet-18, features_only (names "base.features.3.conv.0.0.weight"),
+//             or a model converted from Keras (keras_graph), cut before its final Dense
 //     head    Sequential from a head spec (models/head.h), ending in Linear -> classes
 //
 // forward(images in [0, 1]) repeats grayscale to 3 channels, applies the
@@ -35,7 +36,7 @@
 namespace nib::models {
 
 struct TransferConfig {
-  std::string arch = "mobilenet_v2";   // vgg16 | mobilenet_v2 | resnet18
+  std::string arch = "mobilenet_v2";   // vgg16 | mobilenet_v2 | resnet18 | keras_graph
   std::string padding = "torch";       // torch | tf_same (models/torchvision_common.h)
   std::string width = "1.0";           // the base's width multiplier (reduced in test fixtures)
   Preprocess preprocess = Preprocess::Torch;
@@ -43,11 +44,20 @@ struct TransferConfig {
   int64_t in_channels = 3;             // 1: grayscale input, repeated to RGB inside forward
   int64_t image_size = 224;
   int64_t classes = 2;
+  // arch keras_graph (nib finetune --model RUN_DIR of nib convert): the
+  // converted model's layer graph, the channels it takes and its own input
+  // scaling, which it applies itself (so `preprocess` stays none).
+  json::Value base_graph{};
+  int64_t base_channels = 3;
+  std::string base_preprocess = "none";
 };
 
 class Transfer : public Module {
  public:
-  Transfer(ModulePtr base, std::shared_ptr<Sequential> head, Preprocess preprocess, int64_t in_channels);
+  // base_channels: what the base takes (3 for the torchvision networks); 1-channel
+  // images are repeated to RGB for a 3-channel base.
+  Transfer(ModulePtr base, std::shared_ptr<Sequential> head, Preprocess preprocess, int64_t in_channels,
+           int64_t base_channels = 3);
   Tensor forward(const Tensor& images) override;
   std::string describe() const override;
 
@@ -65,7 +75,7 @@ class Transfer : public Module {
   ModulePtr base;
   std::shared_ptr<Sequential> head;
   Preprocess preprocess;
-  int64_t in_channels;
+  int64_t in_channels, base_channels;
   // Unfrozen base BatchNorms use running statistics too (see the top of the
   // file); false lets them use batch statistics in train().
   bool base_batchnorm_eval = true;
@@ -98,6 +108,12 @@ std::shared_ptr<Transfer> build_transfer(const TransferConfig& config);
 std::shared_ptr<Transfer> load_transfer(TransferConfig& config, const std::string& weights_path,
                                         const std::string& preprocess = "");
 
+// A model converted from Keras as the base: `run_model` is the ModelSpec of
+// its run directory (keras_graph), `weights_path` its model.safetensors. The
+// base keeps the layers up to its final Dense's input; config is filled in.
+std::shared_ptr<Transfer> load_keras_transfer(TransferConfig& config, const ModelSpec& run_model,
+                                              const std::string& weights_path);
+
 // The ModelSpec that rebuilds `config` through models::build_model (model
 // "transfer"), and back.
 ModelSpec transfer_spec(const TransferConfig& config);
@@ -107,6 +123,7 @@ TransferConfig transfer_config(const ModelSpec& spec);
 //   mobilenet_v2  features.18, features.17, ...  (19 blocks)
 //   vgg16         the last k conv layers: features.28, features.26, ...  (13)
 //   resnet18      layer4.1, layer4.0, layer3.1, ...  (8 BasicBlocks)
+//   keras_graph   its last k layers with weights: dense, conv2d_1, ...
 // Throws naming the largest valid k when k is out of range.
 std::vector<std::string> last_blocks(const std::string& arch, Module& base, int64_t k);
 

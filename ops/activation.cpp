@@ -13,13 +13,13 @@ using namespace kernels;
 const ImplTable<ActivationForwardFn> forward_impls("activation", {
     {"reference", DeviceType::CPU, reference::activation_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::activation_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::activation_forward},
 #endif
 });
 const ImplTable<ActivationBackwardFn> backward_impls("activation", {
     {"reference", DeviceType::CPU, reference::activation_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::activation_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::activation_backward},
 #endif
 });
 
@@ -69,13 +69,13 @@ using namespace kernels;
 const ImplTable<BiasActivationFn> bias_activation_impls("activation", {
     {"reference", DeviceType::CPU, reference::bias_activation},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::bias_activation},
+    {"cuda", DeviceType::CUDA, kernels::cuda::bias_activation},
 #endif
 });
 const ImplTable<BiasBackwardFn> bias_backward_impls("activation", {
     {"reference", DeviceType::CPU, reference::bias_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::bias_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::bias_backward},
 #endif
 });
 

@@ -14,40 +14,40 @@ const ImplTable<BatchNormForwardTrainFn> forward_train_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_forward_train},
     {"fast", DeviceType::CPU, fast::batchnorm_forward_train},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::batchnorm_forward_train},
+    {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_forward_train},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::batchnorm_forward_train},
+    {"cudnn", DeviceType::CUDA, cudnn::batchnorm_forward_train},
 #endif
 });
 const ImplTable<BatchNormForwardEvalFn> forward_eval_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_forward_eval},
     {"fast", DeviceType::CPU, fast::batchnorm_forward_eval},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::batchnorm_forward_eval},
+    {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_forward_eval},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::batchnorm_forward_eval},
+    {"cudnn", DeviceType::CUDA, cudnn::batchnorm_forward_eval},
 #endif
 });
 const ImplTable<BatchNormBackwardTrainFn> backward_train_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_backward_train},
     {"fast", DeviceType::CPU, fast::batchnorm_backward_train},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::batchnorm_backward_train},
+    {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_backward_train},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::batchnorm_backward_train},
+    {"cudnn", DeviceType::CUDA, cudnn::batchnorm_backward_train},
 #endif
 });
 const ImplTable<BatchNormBackwardEvalFn> backward_eval_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_backward_eval},
     {"fast", DeviceType::CPU, fast::batchnorm_backward_eval},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::batchnorm_backward_eval},
+    {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_backward_eval},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::batchnorm_backward_eval},
+    {"cudnn", DeviceType::CUDA, cudnn::batchnorm_backward_eval},
 #endif
 });
 

@@ -10,40 +10,43 @@ namespace nib::ops {
 namespace {
 using namespace kernels;
 
-// Three tables of one family: selecting "conv2d=library" switches all three.
+// Three tables of one family: selecting "conv2d=cudnn" switches all three.
+// [impl-table]
 const ImplTable<Conv2dForwardFn> forward_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_forward},
     {"fast", DeviceType::CPU, fast::conv2d_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_forward},
 #endif
 });
+// [/impl-table]
 const ImplTable<Conv2dBackwardDataFn> backward_data_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_data},
     {"fast", DeviceType::CPU, fast::conv2d_backward_data},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_backward_data},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_data},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_backward_data},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_backward_data},
 #endif
 });
 const ImplTable<Conv2dBackwardWeightFn> backward_weight_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_weight},
     {"fast", DeviceType::CPU, fast::conv2d_backward_weight},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::conv2d_backward_weight},
+    {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_weight},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::conv2d_backward_weight},
+    {"cudnn", DeviceType::CUDA, cudnn::conv2d_backward_weight},
 #endif
 });
 
-// Validates x, w, b and options; returns the kernel's view of the problem.
-Conv2dShape conv2d_shape(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
+// Checks the tensors (defined, float32, one device, 4-D, the bias's length);
+// Conv2dProblem::make checks the convolution itself.
+Conv2dProblem conv2d_problem(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
   check_defined(x, "conv2d", "input");
   check_defined(w, "conv2d", "weight");
   check_f32(x, "conv2d");
@@ -51,36 +54,8 @@ Conv2dShape conv2d_shape(const Tensor& x, const Tensor& w, const Tensor& b, cons
   check_same_device(x, w, "conv2d");
   NIB_CHECK(x.dim() == 4, "conv2d: input must be [N, C, H, W], got ", x.shape());
   NIB_CHECK(w.dim() == 4, "conv2d: weight must be [K, C/groups, R, S], got ", w.shape());
-  NIB_CHECK(o.stride_h >= 1 && o.stride_w >= 1, "conv2d: stride must be at least 1, got ", o.stride_h, "x",
-            o.stride_w);
-  NIB_CHECK(o.dilation_h >= 1 && o.dilation_w >= 1, "conv2d: dilation must be at least 1, got ", o.dilation_h, "x",
-            o.dilation_w);
-  const Padding2d& pad = o.padding;
-  NIB_CHECK(pad.top >= 0 && pad.bottom >= 0 && pad.left >= 0 && pad.right >= 0,
-            "conv2d: padding must not be negative, got (top ", pad.top, ", bottom ", pad.bottom, ", left ", pad.left,
-            ", right ", pad.right, ")");
-
-  Conv2dShape s;
-  s.N = x.size(0), s.C = x.size(1), s.H = x.size(2), s.W = x.size(3);
-  s.K = w.size(0), s.R = w.size(2), s.S = w.size(3);
-  s.stride_h = o.stride_h, s.stride_w = o.stride_w;
-  s.pad_top = pad.top, s.pad_bottom = pad.bottom, s.pad_left = pad.left, s.pad_right = pad.right;
-  s.dilation_h = o.dilation_h, s.dilation_w = o.dilation_w;
-  s.groups = o.groups;
-
-  NIB_CHECK(s.groups >= 1, "conv2d: groups must be at least 1, got ", s.groups);
-  NIB_CHECK(s.C % s.groups == 0, "conv2d: input has ", s.C, " channels, not divisible by groups=", s.groups);
-  NIB_CHECK(s.K % s.groups == 0, "conv2d: weight ", w.shape(), " has ", s.K,
-            " output channels, not divisible by groups=", s.groups);
-  NIB_CHECK(w.size(1) == s.C / s.groups, "conv2d: weight ", w.shape(), " expects ", w.size(1) * s.groups,
-            " input channels (", w.size(1), " per group x groups=", s.groups, ") but the input ", x.shape(), " has ",
-            s.C);
-  NIB_CHECK(s.R >= 1 && s.S >= 1, "conv2d: empty kernel ", w.shape());
-  const int64_t reach_h = s.dilation_h * (s.R - 1) + 1, reach_w = s.dilation_w * (s.S - 1) + 1;
-  NIB_CHECK(s.H + pad.top + pad.bottom >= reach_h && s.W + pad.left + pad.right >= reach_w, "conv2d: kernel ",
-            s.R, "x", s.S, (s.dilation_h > 1 || s.dilation_w > 1 ? str(" (dilated to ", reach_h, "x", reach_w, ")") : ""),
-            " is larger than the padded input ", s.H + pad.top + pad.bottom, "x", s.W + pad.left + pad.right,
-            " (input ", x.shape(), ")");
+  const Conv2dProblem s = Conv2dProblem::make({x.size(0), x.size(1), x.size(2), x.size(3)},
+                                              {w.size(0), w.size(1), w.size(2), w.size(3)}, o);
   if (b.defined()) {
     check_f32(b, "conv2d");
     check_same_device(x, b, "conv2d");
@@ -93,8 +68,8 @@ Conv2dShape conv2d_shape(const Tensor& x, const Tensor& w, const Tensor& b, cons
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& options) {
-  const Conv2dShape s = conv2d_shape(x, w, b, options);
-  Tensor y = Tensor::empty({s.N, s.K, s.P(), s.Q()}, x.device());
+  const Conv2dProblem s = conv2d_problem(x, w, b, options);
+  Tensor y = Tensor::empty({s.N, s.K, s.P, s.Q}, x.device());
   forward_impls.pick(x.device(), "forward ", x.shape(), " * ", w.shape())(s, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data());
 
   if (autograd::needs_graph({&x, &w, &b})) {

@@ -14,13 +14,13 @@ using namespace kernels;
 const ImplTable<DropoutForwardFn> forward_impls("dropout", {
     {"reference", DeviceType::CPU, reference::dropout_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::dropout_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::dropout_forward},
 #endif
 });
 const ImplTable<DropoutBackwardFn> backward_impls("dropout", {
     {"reference", DeviceType::CPU, reference::dropout_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::dropout_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::dropout_backward},
 #endif
 });
 }  // namespace

@@ -16,31 +16,31 @@ using namespace kernels;
 const ImplTable<BinaryFn> binary_impls("elementwise", {
     {"reference", DeviceType::CPU, reference::binary},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::binary},
+    {"cuda", DeviceType::CUDA, kernels::cuda::binary},
 #endif
 });
 const ImplTable<SumToFn> sum_to_impls("elementwise", {
     {"reference", DeviceType::CPU, reference::sum_to},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::sum_to},
+    {"cuda", DeviceType::CUDA, kernels::cuda::sum_to},
 #endif
 });
 const ImplTable<FillFn> fill_impls("elementwise", {
     {"reference", DeviceType::CPU, reference::fill},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::fill},
+    {"cuda", DeviceType::CUDA, kernels::cuda::fill},
 #endif
 });
 const ImplTable<AxpyFn> axpy_impls("elementwise", {
     {"reference", DeviceType::CPU, reference::axpy},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::axpy},
+    {"cuda", DeviceType::CUDA, kernels::cuda::axpy},
 #endif
 });
 const ImplTable<AffineFn> affine_impls("elementwise", {
     {"reference", DeviceType::CPU, reference::affine},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::affine},
+    {"cuda", DeviceType::CUDA, kernels::cuda::affine},
 #endif
 });
 

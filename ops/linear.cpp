@@ -14,13 +14,13 @@ const ImplTable<GemmFn> gemm_impls("gemm", {
     {"reference", DeviceType::CPU, reference::gemm},
     {"fast", DeviceType::CPU, fast::gemm},
 #ifdef NIB_CUDA
-    {"gemm_naive", DeviceType::CUDA, custom::gemm_naive},
-    {"gemm_tiled", DeviceType::CUDA, custom::gemm_tiled},
-    {"gemm_regblock", DeviceType::CUDA, custom::gemm_regblock},
-    {"custom", DeviceType::CUDA, custom::gemm},
+    {"gemm_naive", DeviceType::CUDA, kernels::cuda::gemm_naive},
+    {"gemm_tiled", DeviceType::CUDA, kernels::cuda::gemm_tiled},
+    {"gemm_regblock", DeviceType::CUDA, kernels::cuda::gemm_regblock},
+    {"cuda", DeviceType::CUDA, kernels::cuda::gemm},
 #endif
 #ifdef NIB_CUBLAS
-    {"library", DeviceType::CUDA, library::gemm},
+    {"cublas", DeviceType::CUDA, cublas::gemm},
 #endif
 });
 

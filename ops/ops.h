@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/conv2d.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -35,6 +36,12 @@ inline Tensor relu(const Tensor& x) { return activation(x, kernels::Activation::
 inline Tensor relu6(const Tensor& x) { return activation(x, kernels::Activation::ReLU6); }
 inline Tensor sigmoid(const Tensor& x) { return activation(x, kernels::Activation::Sigmoid); }
 inline Tensor tanh(const Tensor& x) { return activation(x, kernels::Activation::Tanh); }
+// GELU, x * Phi(x) with the exact erf (ops/gelu.cpp, kernels/gelu.h).
+Tensor gelu(const Tensor& x);
+// Keras' activations with a parameter (ops/parametric_activation.cpp):
+// x > 0 ? x : negative_slope * x, and x > 0 ? x : alpha * (exp(x) - 1).
+Tensor leaky_relu(const Tensor& x, float negative_slope);
+Tensor elu(const Tensor& x, float alpha);
 // gx = gy * f'(x) from the forward output y (not recorded; for ops that fuse an activation).
 Tensor activation_backward(kernels::Activation act, const Tensor& y, const Tensor& gy);
 // Epilogue helpers for layers whose output has channels in dim 1 ([N, C] or
@@ -49,17 +56,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b,
               kernels::Activation act = kernels::Activation::Identity);
 
 // ---- Convolution (ops/conv2d.cpp) --------------------------------------------
-struct Padding2d {
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-  static Padding2d same(int64_t p) { return {p, p, p, p}; }
-  bool symmetric() const { return top == bottom && left == right; }
-};
-struct Conv2dOptions {
-  int64_t stride_h = 1, stride_w = 1;
-  Padding2d padding;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
-};
+// Padding2d, PaddingMode and Conv2dOptions (what a convolution is) are
+// defined with the kernels' Conv2dProblem in kernels/conv2d.h.
+using nib::Conv2dOptions;
+using nib::Padding2d;
+using nib::PaddingMode;
 // x [N,C,H,W], w [K, C/groups, R, S], b [K] or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& options);
 
@@ -98,6 +99,11 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor concat(const std::vector<Tensor>& tensors, int64_t dim);
 // Zero padding of the last two dims; negative amounts crop.
 Tensor pad2d(const Tensor& x, const Padding2d& padding);
+// [N, C, H, W] -> [N, H, W, C] (TensorFlow's layout) and back: copies, for
+// layers converted from Keras whose meaning depends on the layout
+// (a Reshape of a feature map, a softmax over channels).
+Tensor to_channels_last(const Tensor& x);
+Tensor to_channels_first(const Tensor& x);
 
 }  // namespace nib::ops
 

@@ -14,60 +14,60 @@ const ImplTable<MaxPoolForwardFn> max_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::max_pool_forward},
     {"fast", DeviceType::CPU, fast::max_pool_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::max_pool_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::max_pool_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::max_pool_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::max_pool_forward},
 #endif
 });
 const ImplTable<MaxPoolBackwardFn> max_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::max_pool_backward},
     {"fast", DeviceType::CPU, fast::max_pool_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::max_pool_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::max_pool_backward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::max_pool_backward},
+    {"cudnn", DeviceType::CUDA, cudnn::max_pool_backward},
 #endif
 });
 const ImplTable<AvgPoolForwardFn> avg_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::avg_pool_forward},
     {"fast", DeviceType::CPU, fast::avg_pool_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::avg_pool_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::avg_pool_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::avg_pool_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::avg_pool_forward},
 #endif
 });
 const ImplTable<AvgPoolBackwardFn> avg_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::avg_pool_backward},
     {"fast", DeviceType::CPU, fast::avg_pool_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::avg_pool_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::avg_pool_backward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::avg_pool_backward},
+    {"cudnn", DeviceType::CUDA, cudnn::avg_pool_backward},
 #endif
 });
 const ImplTable<GlobalAvgPoolForwardFn> global_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::global_avg_pool_forward},
     {"fast", DeviceType::CPU, fast::global_avg_pool_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::global_avg_pool_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::global_avg_pool_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::global_avg_pool_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::global_avg_pool_forward},
 #endif
 });
 const ImplTable<GlobalAvgPoolBackwardFn> global_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::global_avg_pool_backward},
     {"fast", DeviceType::CPU, fast::global_avg_pool_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::global_avg_pool_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::global_avg_pool_backward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::global_avg_pool_backward},
+    {"cudnn", DeviceType::CUDA, cudnn::global_avg_pool_backward},
 #endif
 });
 

@@ -13,13 +13,13 @@ using namespace kernels;
 const ImplTable<SumFn> sum_impls("reduce", {
     {"reference", DeviceType::CPU, reference::sum},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::sum},
+    {"cuda", DeviceType::CUDA, kernels::cuda::sum},
 #endif
 });
 const ImplTable<ExpandFn> expand_impls("reduce", {
     {"reference", DeviceType::CPU, reference::expand},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::expand},
+    {"cuda", DeviceType::CUDA, kernels::cuda::expand},
 #endif
 });
 

@@ -1,4 +1,5 @@
-// concat and pad2d: data movement with autograd, on the copy kernels.
+// concat, pad2d and the NCHW <-> NHWC transposes: data movement with
+// autograd, on the copy kernels.
 #include "kernels/copy.h"
 
 #include "kernels/registry.h"
@@ -13,15 +14,44 @@ using namespace kernels;
 const ImplTable<Copy2dFn> copy2d_impls("copy", {
     {"reference", DeviceType::CPU, reference::copy2d},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::copy2d},
+    {"cuda", DeviceType::CUDA, kernels::cuda::copy2d},
 #endif
 });
 const ImplTable<Pad2dFn> pad2d_impls("copy", {
     {"reference", DeviceType::CPU, reference::pad2d},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::pad2d},
+    {"cuda", DeviceType::CUDA, kernels::cuda::pad2d},
 #endif
 });
+const ImplTable<Transpose2dFn> transpose2d_impls("copy", {
+    {"reference", DeviceType::CPU, reference::transpose2d},
+#ifdef NIB_CUDA
+    {"cuda", DeviceType::CUDA, kernels::cuda::transpose2d},
+#endif
+});
+
+// x [batches, rows, cols] (any shape of that many elements) transposed per
+// batch into `out_shape`.
+Tensor transpose_batches(const Tensor& x, int64_t batches, int64_t rows, int64_t cols, const Shape& out_shape) {
+  Tensor y = Tensor::empty(out_shape, x.device());
+  transpose2d_impls.pick(x.device())(batches, rows, cols, x.data(), y.data());
+  return y;
+}
+
+// The recorded transpose: its backward is the transpose the other way.
+Tensor transpose_recorded(const Tensor& x, int64_t batches, int64_t rows, int64_t cols, const Shape& out_shape,
+                          const char* name) {
+  check_defined(x, name, "input");
+  check_f32(x, name);
+  Tensor y = transpose_batches(x, batches, rows, cols, out_shape);
+  if (autograd::needs_graph({&x})) {
+    autograd::record(y, name, {x}, [batches, rows, cols, in_shape = x.shape()](const Tensor& gy,
+                                                                               const std::vector<bool>&) {
+      return std::vector<Tensor>{transpose_batches(gy, batches, cols, rows, in_shape)};
+    });
+  }
+  return y;
+}
 
 // y [..., H + top + bottom, W + left + right] from x [..., H, W].
 Tensor pad_last_two(const Tensor& x, const Padding2d& p) {
@@ -113,6 +143,18 @@ Tensor pad2d(const Tensor& x, const Padding2d& padding) {
     });
   }
   return y;
+}
+
+Tensor to_channels_last(const Tensor& x) {
+  NIB_CHECK(x.dim() == 4, "to_channels_last: expected [N, C, H, W], got ", x.shape());
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  return transpose_recorded(x, N, C, H * W, Shape{N, H, W, C}, "to_channels_last");
+}
+
+Tensor to_channels_first(const Tensor& x) {
+  NIB_CHECK(x.dim() == 4, "to_channels_first: expected [N, H, W, C], got ", x.shape());
+  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+  return transpose_recorded(x, N, H * W, C, Shape{N, C, H, W}, "to_channels_first");
 }
 
 }  // namespace nib::ops

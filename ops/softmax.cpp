@@ -15,20 +15,20 @@ const ImplTable<SoftmaxForwardFn> softmax_forward_impls("softmax", {
     {"reference", DeviceType::CPU, reference::softmax_forward},
     {"fast", DeviceType::CPU, fast::softmax_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::softmax_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::softmax_forward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::softmax_forward},
+    {"cudnn", DeviceType::CUDA, cudnn::softmax_forward},
 #endif
 });
 const ImplTable<SoftmaxBackwardFn> softmax_backward_impls("softmax", {
     {"reference", DeviceType::CPU, reference::softmax_backward},
     {"fast", DeviceType::CPU, fast::softmax_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::softmax_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::softmax_backward},
 #endif
 #ifdef NIB_CUDNN
-    {"library", DeviceType::CUDA, library::softmax_backward},
+    {"cudnn", DeviceType::CUDA, cudnn::softmax_backward},
 #endif
 });
 // cuDNN has no fused cross-entropy: on CUDA it is always nib's own kernel.
@@ -36,14 +36,14 @@ const ImplTable<CrossEntropyForwardFn> cross_entropy_forward_impls("softmax", {
     {"reference", DeviceType::CPU, reference::cross_entropy_forward},
     {"fast", DeviceType::CPU, fast::cross_entropy_forward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::cross_entropy_forward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::cross_entropy_forward},
 #endif
 });
 const ImplTable<CrossEntropyBackwardFn> cross_entropy_backward_impls("softmax", {
     {"reference", DeviceType::CPU, reference::cross_entropy_backward},
     {"fast", DeviceType::CPU, fast::cross_entropy_backward},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::cross_entropy_backward},
+    {"cuda", DeviceType::CUDA, kernels::cuda::cross_entropy_backward},
 #endif
 });
 

@@ -10,7 +10,7 @@ using namespace kernels;
 const ImplTable<AdamStepFn> adam_impls("optim", {
     {"reference", DeviceType::CPU, reference::adam_step},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::adam_step},
+    {"cuda", DeviceType::CUDA, kernels::cuda::adam_step},
 #endif
 });
 }  // namespace

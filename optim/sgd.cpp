@@ -10,7 +10,7 @@ using namespace kernels;
 const ImplTable<SgdStepFn> sgd_impls("optim", {
     {"reference", DeviceType::CPU, reference::sgd_step},
 #ifdef NIB_CUDA
-    {"custom", DeviceType::CUDA, custom::sgd_step},
+    {"cuda", DeviceType::CUDA, kernels::cuda::sgd_step},
 #endif
 });
 }  // namespace

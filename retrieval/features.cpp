@@ -7,13 +7,15 @@
 #include "layers/sequential.h"
 #include "layers/state_dict.h"
 #include "models/imagenet_weights.h"
+#include "models/keras/keras_graph.h"
 #include "models/pretrained.h"
 #include "ops/ops.h"
 #include "tensor/autograd.h"
+#include "tensor/image_tensor.h"
 #include "train/run_dir.h"
 #include "util/image.h"
-#include "util/json.h"
 #include "util/image_resample.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace nib::retrieval {
@@ -59,9 +61,12 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     channels_ = info.model.in_channels;
     NIB_CHECK(options.image_size == 0 || options.image_size == image_size_, name, " was trained on ", image_size_,
               "x", image_size_, " images; --image-size ", options.image_size, " does not fit it");
-    // Default: the input of the last layer (the penultimate features).
+    // Default: the input of the last layer (the penultimate features); for a
+    // model converted from Keras, the input of its final Dense.
     if (auto* seq = dynamic_cast<Sequential*>(model_.get()); seq && seq->size() >= 2)
       layer_ = seq->children()[seq->size() - 2].first;
+    if (auto* keras = dynamic_cast<models::keras::KerasGraph*>(model_.get()); keras && options.layer.empty())
+      layer_ = keras->graph().feature_layer();
   } else {
     NIB_CHECK(!options.weights.empty(), "--model ", name, " needs --weights (or give a run directory of nib train)");
     models::PretrainedOptions p;
@@ -76,9 +81,10 @@ FeatureExtractor::FeatureExtractor(const ExtractorOptions& options) : options_(o
     padding_ = net.spec.options["padding"];
     weights_ = std::filesystem::absolute(models::resolve_weights(name, options.weights)).lexically_normal().string();
     // Default: the global-average-pooled last feature map (1280-d MobileNetV2,
-    // 512-d ResNet-18); VGG16 has no such layer, so its conv5 map is pooled here.
-    layer_ = name == "vgg16" ? "features" : "avgpool";
-    global_pool_ = name == "vgg16";
+    // 512-d ResNet-18); VGG16, and networks saved without their top, have no
+    // such layer, so their last feature map is pooled here.
+    layer_ = name == "vgg16" || !model_->find("avgpool") ? "features" : "avgpool";
+    global_pool_ = layer_ == "features";
   }
   if (!options.layer.empty()) {  // a layer asked for by name is taken as it is, unless pooling is asked for too
     layer_ = options.layer;

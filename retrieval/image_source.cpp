@@ -7,6 +7,7 @@
 #include "datasets/data_source.h"
 #include "ops/ops.h"
 #include "retrieval/index.h"
+#include "tensor/image_tensor.h"
 #include "util/image_resample.h"
 
 namespace nib::retrieval {

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "formats/safetensors.h"
 #include "retrieval/image_source.h"
-#include "tensor/safetensors.h"
 #include "util/json.h"
 
 namespace nib::retrieval {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "retrieval/indexing.h"
+#include "tensor/image_tensor.h"
 
 namespace nib::retrieval {
 

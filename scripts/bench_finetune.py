@@ -129,7 +129,10 @@ def collect(name, command, log, wall):
     cached = re.search(r"cached\s+features .*? of (\d+) images in ([\d.]+)s", log)
     return {
         "name": name,
-        "command": " ".join(command),
+        # Paths relative to the repository root, as a reader would type them: an absolute
+        # $NIB_DATA is this machine's, not the reader's.
+        "command": " ".join(os.path.relpath(c) if os.path.isabs(c) and os.path.exists(c) else c
+                            for c in command),
         "evaluated_on": summary["evaluated_on"],
         "images": summary["images"],
         "accuracy": summary["accuracy"],

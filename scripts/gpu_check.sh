@@ -21,7 +21,7 @@
 #              are linked statically from the pack
 #   a [1]      device facts: nvidia-smi, driver, CUDA, cuDNN, cuBLAS, PyTorch
 #   b [2]      nib_cuda_tests in full
-#   e [3]      nib train, one epoch, seed 1: cuda/custom, cuda/library, cpu
+#   e [3]      nib train, one epoch, seed 1: cuda with nib's kernels, cuda with cuDNN+cuBLAS, cpu
 #   f [4]      nib classify: MobileNetV2 on the packed photos, cuda vs cpu
 #   d [5]      nib bench gpu --quick --headline (results file into OUT_DIR)
 #   c [6]      compute-sanitizer memcheck and racecheck on test subsets
@@ -106,7 +106,7 @@ declare -A title=(
   [build]="build (nib, nib_cuda_tests)" [packed]="packed headers and libraries only"
   [a]="a. device facts" [b]="b. nib_cuda_tests (every kernel vs the CPU)"
   [c]="c. compute-sanitizer memcheck + racecheck" [d]="d. nib bench gpu --quick --headline"
-  [e]="e. nib train, 1 epoch: cuda custom / cuda library / cpu" [f]="f. nib classify MobileNetV2: cuda vs cpu"
+  [e]="e. nib train, 1 epoch: cuda nib / cuda cudnn+cublas / cpu" [f]="f. nib classify MobileNetV2: cuda vs cpu"
 )
 declare -A status secs note
 
@@ -476,7 +476,7 @@ step_b() {
 
 # ---- c. compute-sanitizer on subsets of the tests ------------------------------
 # memcheck: out-of-bounds and misaligned accesses; racecheck: shared-memory
-# races. Subsets: small problems that still reach every custom kernel's
+# races. Subsets: small problems that still reach every hand-written kernel's
 # edge paths; racecheck only where kernels share memory (GEMM tiles, implicit
 # GEMM, block reductions). The caching allocator can hide a write just past
 # a tensor's end from memcheck (docs/kernels.md).
@@ -487,10 +487,10 @@ step_c() {
     return
   fi
   local runs=(
-    "memcheck|custom*,cuda copies*,allocator*,pool argmax*|60"
+    "memcheck|cuda kernel*,cuda copies*,allocator*,pool argmax*|60"
     "memcheck|cuda gemm*,cuda conv2d*|70"
     "racecheck|cuda gemm*|50"
-    "racecheck|cuda conv2d*,custom batchnorm*,custom softmax*,custom sum*,custom max pool*|50"
+    "racecheck|cuda conv2d*,cuda kernel batchnorm*,cuda kernel softmax*,cuda kernel sum*,cuda kernel max pool*|50"
   )
   local run tool filter want limit rc t1 results="" worst=pass
   for run in "${runs[@]}"; do
@@ -558,7 +558,7 @@ last_metrics() {
       v[col["val_loss"]], 100 * v[col["val_accuracy"]] }' "$1" 2>/dev/null
 }
 declare -A train_acc train_loss train_ips train_secs train_epoch
-train_runs=("cuda-custom|cuda|custom|60" "cuda-library|cuda|library|60" "cpu|cpu|fast|120")
+train_runs=("cuda-nib|cuda|cuda|60" "cuda-libraries|cuda|cudnn,cublas|60" "cpu|cpu|fast|120")
 step_e() {
   local log=$logs/train.log t0=$SECONDS run name device kernels want limit rc dir notes="" worst=pass
   for run in "${train_runs[@]}"; do
@@ -589,7 +589,7 @@ step_e() {
   # a fraction of a point of the CPU (sums in another order, not another model).
   local cpu=${train_acc[cpu]:-}
   if [[ -n $cpu && $cpu != null ]]; then
-    for name in cuda-custom cuda-library; do
+    for name in cuda-nib cuda-libraries; do
       local acc=${train_acc[$name]:-null}
       [[ $acc == null ]] && continue
       if ! awk -v a="$acc" -v c="$cpu" 'BEGIN {d = a - c; exit !(d < 0.005 && d > -0.005)}'; then
@@ -605,7 +605,7 @@ step_e() {
 
 # ---- f. Classification with the pretrained MobileNetV2 --------------------------
 # Top-1 of each packed photo (nib classify --json: one object per image), cuda
-# (custom and library kernels) against the CPU; the largest difference in the
+# (nib's kernels, and cuDNN+cuBLAS) against the CPU; the largest difference in the
 # top-1 probability shows how far the two computations drift.
 top1_table() { # one line per image: path index prob (of the first, most likely class)
   sed -n 's/.*"path": *"\([^"]*\)".*"top5": *\[ *{ *"index": *\([0-9]*\)[^}]*"prob": *\([-0-9.eE+]*\).*/\1 \2 \3/p' "$1"
@@ -617,10 +617,9 @@ step_f() {
     record f skipped 0 "no packed weights or photos (scripts/gpu_pack.sh without --no-data)"
     return
   fi
-  for tag in cpu cuda-custom cuda-library; do
+  for tag in cpu cuda-nib cuda-libraries; do
     device=${tag%%-*}
-    kernels=${tag#cuda-}
-    [[ $tag == cpu ]] && kernels=fast
+    case $tag in cpu) kernels=fast ;; cuda-nib) kernels=cuda ;; cuda-libraries) kernels=cudnn,cublas ;; esac
     # --json: one object per image on stdout; --accuracy adds top-1/top-5 on stderr.
     run_capped "$(cap 40)" "$logs/classify-$tag.out" "$nib" classify --model mobilenet_v2 --weights "$weights" \
       --json --accuracy --device "$device" --kernels "$kernels" "$photos"
@@ -634,7 +633,7 @@ step_f() {
   done
   n=$(wc -l <"$logs/top1-cpu.txt")
   notes+="cpu: $(grep -m1 -o 'top-1.*' "$logs/classify-cpu.out" || echo 'no accuracy line'); "
-  for tag in cuda-custom cuda-library; do
+  for tag in cuda-nib cuda-libraries; do
     [[ -s $logs/top1-$tag.txt ]] || continue
     notes+=$(join "$logs/top1-cpu.txt" "$logs/top1-$tag.txt" | awk -v tag="$tag" -v n="$n" '
       {same += ($2 == $4); d = $3 - $5; if (d < 0) d = -d; if (d > m) m = d}

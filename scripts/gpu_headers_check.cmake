@@ -54,8 +54,8 @@ foreach(i RANGE ${last})
       list(APPEND preprocess "${argument}")
     endif()
   endforeach()
-  # Only the targets the GPU check builds (not nib_tests, say).
-  if(NOT object MATCHES "(^|/)(nib_common|nib_core|nib|nib_cuda_tests)\\.dir/")
+  # Only the targets the GPU check builds: the layers (nib_util ... nib_bench), nib_core, nib, nib_cuda_tests (not nib_tests).
+  if(NOT object MATCHES "(^|/)(nib_(util|hub|device|kernels|tensor|formats|layers|optim|distributed|models|datasets|viz|train|retrieval|bench|core)|nib|nib_cuda_tests)\\.dir/")
     continue()
   endif()
   execute_process(COMMAND ${preprocess} -M WORKING_DIRECTORY "${directory}"

@@ -26,7 +26,7 @@ def number(v, fmt, scale=1.0):
 def fwd_bwd_ratio(rows, model, layer):
     """Library time / nib time, summed over the three passes (TF32 off)."""
     lib = [r["ms"] for r in rows if r["model"] == model and r["layer"] == layer and r["impl"] == "cudnn"]
-    own = [r["ms"] for r in rows if r["model"] == model and r["layer"] == layer and r["impl"] == "custom"]
+    own = [r["ms"] for r in rows if r["model"] == model and r["layer"] == layer and r["impl"] == "cuda"]
     if len(lib) != 3 or len(own) != 3:
         return None
     return sum(lib) / sum(own)
@@ -113,11 +113,11 @@ def headline(results):
             v = t.get(key)
             return "-" if v is None else f"{v:.0f}"
 
-        ratio = t.get("custom_over_pytorch")
+        ratio = t.get("cuda_over_pytorch")
         lines.append(
-            f"basic-CNN training step, batch {t['batch']}: nib custom {num('nib_custom_images_per_s')}, "
-            f"nib library {num('nib_library_images_per_s')}, PyTorch {num('pytorch_images_per_s')} images/s"
-            + (f" (custom/PyTorch {ratio:.2f}x)" if ratio is not None else f" ({t.get('pytorch', '')})")
+            f"basic-CNN training step, batch {t['batch']}: nib cuda {num('nib_cuda_images_per_s')}, "
+            f"nib cudnn+cublas {num('nib_libraries_images_per_s')}, PyTorch {num('pytorch_images_per_s')} images/s"
+            + (f" (cuda/PyTorch {ratio:.2f}x)" if ratio is not None else f" ({t.get('pytorch', '')})")
         )
     if not train:
         lines.append("training step: not measured")

@@ -1,13 +1,13 @@
 // Storage: one block of memory on one device, shared by every tensor that
 // views it (a reshape or a batch slice shares its parent's storage).
 // CPU memory is 64-byte aligned so vector loads never straddle cache lines;
-// CUDA memory comes from the caching allocator (tensor/cuda/allocator.cpp).
+// CUDA memory comes from the caching allocator (device/cuda/allocator.cpp).
 #pragma once
 
 #include <cstddef>
 #include <memory>
 
-#include "tensor/device.h"
+#include "device/device.h"
 
 namespace nib {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/device.h"
+#include "device/device.h"
 #include "tensor/dtype.h"
 #include "tensor/shape.h"
 #include "tensor/storage.h"

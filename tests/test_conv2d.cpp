@@ -2,6 +2,7 @@
 // checks through ops::conv2d, and the argument errors.
 #include "kernels/conv2d.h"
 
+#include <array>
 #include <vector>
 
 #include "kernels/registry.h"
@@ -11,34 +12,40 @@ using namespace nib;
 using nib::testing::check_gradients;
 using nib::testing::random_tensor;
 using nib::testing::random_vector;
-using kernels::Conv2dShape;
+using kernels::Conv2dProblem;
 
 namespace {
 
 struct NamedShape {
   const char* name;
-  Conv2dShape shape;
+  Conv2dProblem shape;
 };
 
-Conv2dShape conv(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S) {
-  Conv2dShape s;
-  s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
+// A convolution being put together in a test: sizes and options, turned into
+// a Conv2dProblem (which checks it) where a kernel needs one.
+struct ConvSpec {
+  int64_t N, C, H, W, K, R, S;
+  Conv2dOptions options;
+  operator Conv2dProblem() const { return Conv2dProblem::make({N, C, H, W}, {K, C / options.groups, R, S}, options); }
+};
+
+ConvSpec conv(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S) {
+  return {N, C, H, W, K, R, S, {}};
+}
+ConvSpec with_stride(ConvSpec s, int64_t sh, int64_t sw) {
+  s.options.stride_h = sh, s.options.stride_w = sw;
   return s;
 }
-Conv2dShape with_stride(Conv2dShape s, int64_t sh, int64_t sw) {
-  s.stride_h = sh, s.stride_w = sw;
+ConvSpec with_padding(ConvSpec s, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  s.options.padding = {top, bottom, left, right};
   return s;
 }
-Conv2dShape with_padding(Conv2dShape s, int64_t top, int64_t bottom, int64_t left, int64_t right) {
-  s.pad_top = top, s.pad_bottom = bottom, s.pad_left = left, s.pad_right = right;
+ConvSpec with_dilation(ConvSpec s, int64_t dh, int64_t dw) {
+  s.options.dilation_h = dh, s.options.dilation_w = dw;
   return s;
 }
-Conv2dShape with_dilation(Conv2dShape s, int64_t dh, int64_t dw) {
-  s.dilation_h = dh, s.dilation_w = dw;
-  return s;
-}
-Conv2dShape with_groups(Conv2dShape s, int64_t groups) {
-  s.groups = groups;
+ConvSpec with_groups(ConvSpec s, int64_t groups) {
+  s.options.groups = groups;
   return s;
 }
 
@@ -69,9 +76,9 @@ std::vector<NamedShape> awkward_shapes() {
   };
 }
 
-std::vector<float> run_forward(kernels::Conv2dForwardFn* fn, const Conv2dShape& s, const std::vector<float>& x,
+std::vector<float> run_forward(kernels::Conv2dForwardFn* fn, const Conv2dProblem& s, const std::vector<float>& x,
                                const std::vector<float>& w, const std::vector<float>& b) {
-  std::vector<float> y(static_cast<size_t>(s.N * s.K * s.P() * s.Q()), -7.0f);  // garbage it must overwrite
+  std::vector<float> y(static_cast<size_t>(s.N * s.K * s.P * s.Q), -7.0f);  // garbage it must overwrite
   fn(s, x.data(), w.data(), b.data(), y.data());
   return y;
 }
@@ -85,11 +92,11 @@ TEST_CASE("fast conv2d matches the reference, forward and both backwards") {
     const Conv2dShape& s = named.shape;
     INFO(std::string(name) << ": N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W << " K=" << s.K << " R=" << s.R
               << " S=" << s.S << " groups=" << s.groups);
-    REQUIRE(s.P() >= 1);
-    REQUIRE(s.Q() >= 1);
+    REQUIRE(s.P >= 1);
+    REQUIRE(s.Q >= 1);
     const size_t x_size = static_cast<size_t>(s.N * s.C * s.H * s.W);
-    const size_t w_size = static_cast<size_t>(s.K * s.C_per_group() * s.R * s.S);
-    const size_t y_size = static_cast<size_t>(s.N * s.K * s.P() * s.Q());
+    const size_t w_size = static_cast<size_t>(s.K * s.C_per_group * s.R * s.S);
+    const size_t y_size = static_cast<size_t>(s.N * s.K * s.P * s.Q);
     auto x = random_vector(x_size, 1), w = random_vector(w_size, 2), b = random_vector(s.K, 3);
     auto gy = random_vector(y_size, 4);
 
@@ -110,7 +117,7 @@ TEST_CASE("fast conv2d matches the reference, forward and both backwards") {
 }
 
 TEST_CASE("conv2d without bias leaves out the bias in both implementations") {
-  Conv2dShape s = with_padding(conv(2, 3, 5, 5, 4, 3, 3), 1, 1, 1, 1);
+  Conv2dProblem s = with_padding(conv(2, 3, 5, 5, 4, 3, 3), 1, 1, 1, 1);
   auto x = random_vector(static_cast<size_t>(2 * 3 * 25), 5), w = random_vector(4 * 3 * 9, 6);
   for (auto* forward : {kernels::reference::conv2d_forward, kernels::fast::conv2d_forward}) {
     std::vector<float> with_zero_bias = run_forward(forward, s, x, w, std::vector<float>(4, 0.0f));
@@ -123,7 +130,7 @@ TEST_CASE("conv2d without bias leaves out the bias in both implementations") {
 TEST_CASE("the reference conv2d computes a hand-checked example") {
   // x = 1..9 in a 3x3 image, w = a 2x2 of ones, stride 1, no padding: each
   // output is the sum of a 2x2 window.
-  Conv2dShape s = conv(1, 1, 3, 3, 1, 2, 2);
+  Conv2dProblem s = conv(1, 1, 3, 3, 1, 2, 2);
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w = {1, 1, 1, 1}, b = {0.5f}, y(4);
   kernels::reference::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
   CHECK(y == std::vector<float>{12.5f, 16.5f, 24.5f, 28.5f});
@@ -229,4 +236,92 @@ TEST_CASE("conv2d rejects bad arguments with messages that say what is wrong") {
   ops::Conv2dOptions padded;
   padded.padding = ops::Padding2d::same(1);
   CHECK(ops::conv2d(x, Tensor::ones({2, 4, 7, 7}), Tensor(), padded).shape() == Shape{1, 2, 1, 1});
+}
+
+// Conv2dProblem::make is the one place a convolution is checked: every path
+// (ops::conv2d, the layers, the Keras importer, benchmarks and kernel tests)
+// goes through it, and every kernel receives its result.
+TEST_CASE("Conv2dProblem::make computes P and Q and rejects bad problems with clear messages") {
+  using Dims = std::array<int64_t, 4>;
+  auto make = [](Dims x, Dims w, Conv2dOptions o = {}) { return Conv2dProblem::make(x, w, o); };
+  auto rejects = [&](Dims x, Dims w, Conv2dOptions o, const char* message) {
+    INFO("expected: " << message);
+    CHECK_THROWS_WITH_AS(make(x, w, o), doctest::Contains(message), nib::Error);
+  };
+  Conv2dOptions none;
+
+  SUBCASE("valid problems") {
+    Conv2dOptions o;
+    o.stride_h = 2, o.stride_w = 3, o.padding = {0, 1, 2, 0}, o.dilation_w = 2;
+    const Conv2dProblem s = make({2, 3, 9, 10}, {5, 3, 3, 2}, o);
+    CHECK(s.P == 4);  // (9 + 1 - 3) / 2 + 1
+    CHECK(s.Q == 4);  // (10 + 2 - 3) / 3 + 1
+    CHECK(s.y_shape() == Dims{2, 5, 4, 4});
+    CHECK(s.x_shape() == Dims{2, 3, 9, 10});
+    CHECK(s.w_shape() == Dims{5, 3, 3, 2});
+    CHECK(s.fits_int32());
+    // An empty batch is a valid problem.
+    CHECK(make({0, 3, 5, 5}, {4, 3, 3, 3}).P == 3);
+    // Depthwise, and the channel counts per group.
+    Conv2dOptions depthwise;
+    depthwise.groups = 4;
+    const Conv2dProblem d = make({1, 4, 5, 5}, {8, 1, 3, 3}, depthwise);
+    CHECK(d.C_per_group == 1);
+    CHECK(d.K_per_group == 2);
+    CHECK_FALSE(d.is_depthwise());  // K != C: a depth multiplier of 2
+    CHECK(make({1, 4, 5, 5}, {4, 1, 3, 3}, depthwise).is_depthwise());
+  }
+  SUBCASE("TensorFlow 'SAME' padding is resolved from the input size") {
+    Conv2dOptions same;
+    same.padding_mode = PaddingMode::TfSame;
+    same.stride_h = same.stride_w = 2;
+    same.padding = Padding2d::same(7);  // ignored in TfSame mode
+    const Conv2dProblem even = make({1, 1, 8, 7}, {1, 1, 3, 3}, same);
+    CHECK(even.pad_top == 0);  // 8 rows, stride 2: one row of padding, after
+    CHECK(even.pad_bottom == 1);
+    CHECK(even.pad_left == 1);  // 7 columns: two of padding, one each side
+    CHECK(even.pad_right == 1);
+    CHECK(even.P == 4);  // ceil(8 / 2)
+    CHECK(even.Q == 4);  // ceil(7 / 2)
+  }
+  SUBCASE("zero sizes") {
+    rejects({1, 0, 5, 5}, {2, 0, 3, 3}, none, "input [1, 0, 5, 5] must have at least one channel, row and column");
+    rejects({1, 3, 0, 5}, {2, 3, 3, 3}, none, "input [1, 3, 0, 5] must have at least one channel, row and column");
+    rejects({1, 3, 5, 0}, {2, 3, 3, 3}, none, "input [1, 3, 5, 0] must have at least one channel");
+    rejects({-1, 3, 5, 5}, {2, 3, 3, 3}, none, "(N may be 0)");
+    rejects({1, 3, 5, 5}, {0, 3, 3, 3}, none, "weight [0, 3, 3, 3] must have at least one output and one input channel");
+    rejects({1, 3, 5, 5}, {2, 3, 0, 3}, none, "empty kernel [2, 3, 0, 3]");
+    rejects({1, 3, 5, 5}, {2, 3, 3, -1}, none, "empty kernel [2, 3, 3, -1]");
+  }
+  SUBCASE("bad options") {
+    Conv2dOptions o;
+    o.stride_w = 0;
+    rejects({1, 3, 5, 5}, {2, 3, 3, 3}, o, "stride must be at least 1, got 1x0");
+    o = {};
+    o.dilation_h = -2;
+    rejects({1, 3, 5, 5}, {2, 3, 3, 3}, o, "dilation must be at least 1, got -2x1");
+    o = {};
+    o.groups = 0;
+    rejects({1, 3, 5, 5}, {2, 3, 3, 3}, o, "groups must be at least 1, got 0");
+    o = {};
+    o.padding.right = -1;
+    rejects({1, 3, 5, 5}, {2, 3, 3, 3}, o, "padding must not be negative, got (top 0, bottom 0, left 0, right -1)");
+  }
+  SUBCASE("channels and groups") {
+    Conv2dOptions o;
+    o.groups = 2;
+    rejects({1, 3, 5, 5}, {2, 1, 3, 3}, o, "input has 3 channels, not divisible by groups=2");
+    rejects({1, 4, 5, 5}, {3, 2, 3, 3}, o, "weight [3, 2, 3, 3] has 3 output channels, not divisible by groups=2");
+    rejects({1, 4, 5, 5}, {2, 4, 3, 3}, o,
+            "weight [2, 4, 3, 3] expects 8 input channels (4 per group x groups=2) but the input [1, 4, 5, 5] has 4");
+  }
+  SUBCASE("a kernel larger than the padded input") {
+    rejects({1, 3, 5, 5}, {2, 3, 6, 3}, none, "kernel 6x3 is larger than the padded input 5x5 (input [1, 3, 5, 5])");
+    Conv2dOptions dilated;
+    dilated.dilation_h = dilated.dilation_w = 3;
+    rejects({1, 3, 5, 5}, {2, 3, 3, 3}, dilated, "kernel 3x3 (dilated to 7x7) is larger than the padded input 5x5");
+    Conv2dOptions padded;
+    padded.padding = {1, 0, 0, 0};
+    CHECK(make({1, 3, 5, 5}, {2, 3, 6, 3}, padded).P == 1);  // padding makes room
+  }
 }

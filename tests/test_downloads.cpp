@@ -9,11 +9,11 @@
 #include <optional>
 
 #include "datasets/data_source.h"
+#include "formats/safetensors.h"
 #include "hub/fetch.h"
 #include "hub/locations.h"
 #include "models/imagenet_weights.h"
 #include "models/pretrained.h"
-#include "tensor/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/http_test_server.h"
 #include "tests/shared_data.h"

@@ -413,3 +413,31 @@ TEST_CASE("finetune: options that do not go together are refused before any work
       },
       "cannot be combined with --augment");
 }
+
+TEST_CASE("finetune: --unfreeze auto unfreezes the last blocks on small data only") {
+  // Small data, frozen base: the recipe of bench/results/finetune.md (last 6 blocks of MobileNetV2).
+  train::UnfreezeChoice small = train::choose_unfreeze("auto", "mobilenet_v2", "base", 4193, 10);
+  CHECK(small.blocks == 6);
+  CHECK(small.why.find("4193 training images <= 10000") != std::string::npos);
+  CHECK(train::choose_unfreeze("auto", "resnet18", "base", 100, 10).blocks == 2);
+  CHECK(train::choose_unfreeze("auto", "vgg16", "base", 100, 10).blocks == 3);
+  CHECK(train::choose_unfreeze("auto", "mobilenet_v2", "base", train::kSmallTrainingSet, 10).blocks == 6);
+  // Larger data, nothing frozen, or one epoch: the head alone, with the reason.
+  train::UnfreezeChoice large = train::choose_unfreeze("auto", "mobilenet_v2", "base", 54000, 10);
+  CHECK(large.blocks == 0);
+  CHECK(large.why.find("54000 training images > 10000") != std::string::npos);
+  CHECK(train::choose_unfreeze("auto", "mobilenet_v2", "none", 100, 10).blocks == 0);
+  CHECK(train::choose_unfreeze("auto", "mobilenet_v2", "base", 100, 1).blocks == 0);
+  // A converted Keras model has no known blocks: the head alone, and it says why.
+  train::UnfreezeChoice keras = train::choose_unfreeze("auto", "keras_graph", "base", 100, 10);
+  CHECK(keras.blocks == 0);
+  CHECK(keras.why.find("converted Keras model") != std::string::npos);
+  CHECK(train::choose_unfreeze("last:2", "keras_graph", "base", 100, 10).blocks == 2);
+  // Explicit choices win whatever the data.
+  CHECK(train::choose_unfreeze("last:3", "mobilenet_v2", "base", 54000, 10).blocks == 3);
+  CHECK(train::choose_unfreeze("none", "mobilenet_v2", "base", 100, 10).blocks == 0);
+  CHECK(error_of([] { train::choose_unfreeze("last:x", "mobilenet_v2", "base", 100, 10); })
+            .find("--unfreeze expects last:K") != std::string::npos);
+  CHECK(error_of([] { train::choose_unfreeze("some", "mobilenet_v2", "base", 100, 10); })
+            .find("none or auto") != std::string::npos);
+}

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tensor/image_tensor.h"
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
 #include "util/image.h"

@@ -5,6 +5,7 @@
 
 #include "datasets/input_style.h"
 #include "datasets/mnist.h"
+#include "tensor/image_tensor.h"
 #include "tests/digit_drawings.h"
 #include "tests/helpers.h"
 #include "tests/shared_data.h"

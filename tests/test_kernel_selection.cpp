@@ -19,7 +19,7 @@ using nib::testing::error_of;
 namespace {
 
 const std::vector<std::string> kCpu{"reference", "fast"};
-const std::vector<std::string> kCuda{"custom", "library"};
+const std::vector<std::string> kCuda{"cuda", "cudnn"};
 
 // Puts the selection back to the defaults after a test changed it.
 struct RestoreDefaults {
@@ -59,11 +59,11 @@ Tensor small_conv(const Tensor& x) {
 TEST_CASE("kernel selection: defaults, whole-device and per-family specs") {
   RestoreDefaults restore;
   CHECK(kCpu[kernels::choose("conv2d", DeviceType::CPU, kCpu)] == "fast");
-  CHECK(kCuda[kernels::choose("conv2d", DeviceType::CUDA, kCuda)] == "custom");
+  CHECK(kCuda[kernels::choose("conv2d", DeviceType::CUDA, kCuda)] == "cuda");
 
   kernels::configure("reference");
   CHECK(kCpu[kernels::choose("conv2d", DeviceType::CPU, kCpu)] == "reference");
-  CHECK(kCuda[kernels::choose("conv2d", DeviceType::CUDA, kCuda)] == "custom");  // a CPU name leaves CUDA alone
+  CHECK(kCuda[kernels::choose("conv2d", DeviceType::CUDA, kCuda)] == "cuda");  // a CPU name leaves CUDA alone
 
   kernels::configure("fast,conv2d=reference");
   CHECK(kCpu[kernels::choose("conv2d", DeviceType::CPU, kCpu)] == "reference");
@@ -136,13 +136,26 @@ TEST_CASE("kernel selection: an implementation the family does not have is an er
   // The activations have no "fast" CPU version: asking for one is refused, not quietly the reference.
   const std::string activation = error_of([] { kernels::Use use("activation", "fast"); });
   CHECK(activation.find("op family 'activation' has no implementation 'fast'") != std::string::npos);
-  // "it has: reference" in a CPU-only build, "it has: custom, reference" where CUDA is built in.
+  // "it has: reference" in a CPU-only build, "it has: cuda, reference" where CUDA is built in.
   const std::string listed = activation.substr(activation.find("it has: "));
   CHECK(listed.find("reference") != std::string::npos);
   CHECK(listed.find("fast") == std::string::npos);
   // A name no family has, even as a whole-device default.
   CHECK(error_of([] { kernels::configure("fastest"); }).find("no op family has an implementation 'fastest'") !=
         std::string::npos);
+}
+
+TEST_CASE("kernel selection: several whole-device defaults, the first a family has wins") {
+  RestoreDefaults restore;
+  // Like "cudnn,cublas" on a GPU: conv2d has "reference", the family below only "fast".
+  kernels::configure("reference,fast");
+  CHECK(kCpu[kernels::choose("conv2d", DeviceType::CPU, kCpu)] == "reference");
+  const std::vector<std::string> fast_only{"fast"};
+  CHECK(fast_only[kernels::choose("conv2d", DeviceType::CPU, fast_only)] == "fast");
+  CHECK(kernels::describe().find("cpu: reference,fast") != std::string::npos);
+  kernels::configure("fast");  // a later spec's defaults replace the earlier ones
+  CHECK(kCpu[kernels::choose("conv2d", DeviceType::CPU, kCpu)] == "fast");
+  CHECK(kernels::describe().find("cpu: fast;") != std::string::npos);
 }
 
 TEST_CASE("kernel selection: a whole-device default applies to the families that have it") {

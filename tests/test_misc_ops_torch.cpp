@@ -155,3 +155,15 @@ TEST_CASE("cross_entropy matches PyTorch, with label_smoothing 0.1 and 0") {
     }
   }
 }
+
+TEST_CASE("gelu matches PyTorch's F.gelu, forward and backward") {
+  for (const char* impl : kImpls) {
+    CAPTURE(impl);
+    kernels::Use use("gelu", impl);
+    Tensor x = leaf("gelu.x");
+    Tensor y = ops::gelu(x);
+    y.backward(get("gelu.gy"));
+    NIB_CHECK_CLOSE(y, get("gelu.y"), kTolerance);
+    NIB_CHECK_CLOSE(x.grad(), get("gelu.gx"), kTolerance);
+  }
+}

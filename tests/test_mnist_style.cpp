@@ -5,6 +5,7 @@
 
 #include "datasets/mnist.h"
 #include "datasets/mnist_style.h"
+#include "tensor/image_tensor.h"
 #include "tests/digit_drawings.h"
 #include "tests/helpers.h"
 #include "tests/shared_data.h"

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <map>
 
+#include "formats/safetensors.h"
 #include "tensor/convert.h"
 #include "tensor/random.h"
-#include "tensor/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/shared_data.h"
 #include "tests/temp_dir.h"

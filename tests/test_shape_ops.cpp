@@ -1,4 +1,5 @@
-// concat and pad2d: values against direct indexing, gradients, errors.
+// concat, pad2d and the channels-last transposes: values against direct
+// indexing, gradients, errors.
 #include "kernels/copy.h"
 #include "tests/helpers.h"
 
@@ -124,4 +125,25 @@ TEST_CASE("copy2d copies a strided block and touches nothing else") {
   for (int64_t r = 0; r < 3; ++r)
     for (int64_t c = 0; c < 8; ++c)
       CHECK(dst[r * 8 + c] == (c >= 2 && c < 6 ? src[r * 6 + 1 + (c - 2)] : -1.0f));
+}
+
+TEST_CASE("to_channels_last and to_channels_first move every element to its NHWC / NCHW place") {
+  const Shape nchw{2, 3, 4, 5};
+  Tensor x = random_tensor(nchw, 21);
+  std::vector<float> xv = x.to_vector();
+  Tensor y = ops::to_channels_last(x);
+  REQUIRE(y.shape() == Shape{2, 4, 5, 3});
+  std::vector<float> yv = y.to_vector();
+  for_each_index(nchw, [&](const std::vector<int64_t>& i) {
+    CHECK(at(yv, y.shape(), {i[0], i[2], i[3], i[1]}) == at(xv, nchw, i));
+  });
+  CHECK(ops::to_channels_first(y).to_vector() == xv);
+  CHECK_THROWS_WITH_AS(ops::to_channels_last(Tensor::ones({2, 3})), doctest::Contains("expected [N, C, H, W]"), Error);
+}
+
+TEST_CASE("channels-last transposes: gradients match finite differences") {
+  check_gradients([](const std::vector<Tensor>& in) { return ops::to_channels_last(in[0]); },
+                  {random_tensor({2, 3, 2, 3}, 22).set_requires_grad(true)});
+  check_gradients([](const std::vector<Tensor>& in) { return ops::to_channels_first(in[0]); },
+                  {random_tensor({1, 2, 3, 4}, 23).set_requires_grad(true)});
 }

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/safetensors.h"
 #include "layers/layers.h"
 #include "layers/state_dict.h"
 #include "tensor/convert.h"
-#include "tensor/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "tensor/pickle.h"
-#include "tensor/torch_checkpoint.h"
+#include "formats/pickle.h"
+#include "formats/torch_checkpoint.h"
 #include "tests/helpers.h"
 
 namespace {

@@ -11,11 +11,11 @@
 #include <map>
 #include <sstream>
 
+#include "formats/safetensors.h"
 #include "layers/state_dict.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
 #include "tensor/autograd.h"
-#include "tensor/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
 

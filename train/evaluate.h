@@ -7,6 +7,10 @@
 
 #include "layers/module.h"
 
+namespace nib::distributed {
+class Communicator;
+}
+
 namespace nib::train {
 
 struct Predictions {
@@ -22,7 +26,10 @@ struct Predictions {
 
 // Evaluates `model` (switched to eval mode; its mode is restored afterwards)
 // on images [N, C, H, W] in batches on `device`. `labels` may be empty.
+// With `comm` (several ranks holding the same model), each rank evaluates
+// its block of the images (distributed/shard.h) and every rank gets all the
+// predictions, in order.
 Predictions predict(Module& model, const Tensor& images, const std::vector<int32_t>& labels, Device device,
-                    int64_t batch_size = 256);
+                    int64_t batch_size = 256, distributed::Communicator* comm = nullptr);
 
 }  // namespace nib::train

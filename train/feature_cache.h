@@ -14,12 +14,18 @@
 #include "datasets/dataset.h"
 #include "models/transfer.h"
 
+namespace nib::distributed {
+class Communicator;
+}
+
 namespace nib::train {
 
 // The set with images replaced by model.frozen_features(images) ([N, C] after
 // gap, [N, C, H, W] without), computed in batches on `device` without autograd;
 // labels and class names kept. Throws if any base parameter is trainable.
+// With `comm`, each rank computes its block of the rows and every rank gets
+// all of them.
 data::Dataset cache_features(models::Transfer& model, const data::Dataset& set, Device device,
-                             int64_t batch_size = 100, bool quiet = false);
+                             int64_t batch_size = 100, bool quiet = false, distributed::Communicator* comm = nullptr);
 
 }  // namespace nib::train

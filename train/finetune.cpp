@@ -1,10 +1,12 @@
 #include "train/finetune.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 
 #include "datasets/loader.h"
+#include "distributed/communicator.h"
 #include "datasets/split.h"
 #include "optim/optim.h"
 #include "train/feature_cache.h"
@@ -15,6 +17,10 @@
 namespace nib::train {
 
 namespace {
+
+distributed::Communicator& ranks(const TrainConfig& config) {
+  return config.comm ? *config.comm : distributed::single_process();
+}
 
 // Trainable parameters only: frozen ones get no optimizer state.
 std::vector<Tensor> trainable(const Module& module) {
@@ -36,8 +42,11 @@ class Stages {
            const std::string& checkpoint) {
     const TrainConfig& config = options_.config;
     const size_t before = history_.epochs.size();
+    distributed::Communicator& comm = ranks(config);
     data::LoaderOptions loader_options;
     loader_options.batch_size = config.batch_size;
+    loader_options.shard = comm.rank();
+    loader_options.shards = comm.size();
     loader_options.seed = config.seed + before;  // a different order per stage
     loader_options.augment = options_.augment;
     data::DataLoader loader(train_set, data::all_indices(train_set.size()), loader_options);
@@ -51,7 +60,7 @@ class Stages {
     History stage = fit({trained, optimizer_, *schedule, loader, val_set}, stage_config, resume_,
                         [&](const History& h) {
                           if (epochs_left_ > 0) --epochs_left_;
-                          write_history(run_dir_, joined(h, before));
+                          if (comm.is_root()) write_history(run_dir_, joined(h, before));
                         });
     history_ = joined(stage, before);
     history_.interrupted = stage.interrupted;
@@ -85,6 +94,43 @@ class Stages {
 
 }  // namespace
 
+int64_t default_unfreeze_blocks(const std::string& arch) {
+  if (arch == "mobilenet_v2") return 6;  // features.13-18
+  if (arch == "resnet18") return 2;      // layer4.0, layer4.1
+  if (arch == "vgg16") return 3;         // conv5_1-3
+  fail("--unfreeze auto: no default for architecture '", arch, "' (known: mobilenet_v2, vgg16, resnet18)");
+}
+
+UnfreezeChoice choose_unfreeze(const std::string& spec, const std::string& arch, const std::string& freeze,
+                               int64_t train_images, int64_t epochs) {
+  UnfreezeChoice choice;
+  if (spec == "none" || spec.empty()) return choice;
+  if (spec == "auto") {
+    if (freeze != "base") {
+      choice.why = "everything trains from the start (--freeze none)";
+    } else if (arch == "keras_graph") {
+      choice.why = "a converted Keras model has no known blocks: the head alone (--unfreeze last:K trains its last K layers too)";
+    } else if (epochs < 2) {
+      choice.why = "one epoch leaves no room for a second stage";
+    } else if (train_images > kSmallTrainingSet) {
+      choice.why = str(train_images, " training images > ", kSmallTrainingSet,
+                       ": the head alone (an unfrozen epoch would run the whole base over all of them; --unfreeze last:",
+                       default_unfreeze_blocks(arch), " asks for it)");
+    } else {
+      choice.blocks = default_unfreeze_blocks(arch);
+      choice.why = str(train_images, " training images <= ", kSmallTrainingSet, ": head first, then the last ",
+                       choice.blocks, " blocks");
+    }
+    return choice;
+  }
+  char* end = nullptr;
+  long long k = spec.rfind("last:", 0) == 0 ? std::strtoll(spec.c_str() + 5, &end, 10) : 0;
+  NIB_CHECK(end && *end == '\0' && k > 0, "--unfreeze expects last:K with K > 0 (e.g. last:3), none or auto, got '",
+            spec, "'");
+  choice.blocks = k;
+  return choice;
+}
+
 void FinetuneOptions::validate() const {
   NIB_CHECK(freeze == "base" || freeze == "none", "--freeze expects base or none, got '", freeze, "'");
   NIB_CHECK(unfreeze_last >= 0, "--unfreeze expects last:K with K > 0");
@@ -116,14 +162,16 @@ History finetune(const std::shared_ptr<models::Transfer>& transfer, const std::s
   Stages stages(options, run_dir, resume, *optimizer);
   // A run resumed in stage 2 has finished stage 1: its checkpoint holds the
   // whole model, so stage 1 (and the feature cache) is skipped.
-  const bool in_stage_two = resume && options.unfreeze_last > 0 && file_exists(unfrozen_checkpoint);
+  distributed::Communicator& comm = ranks(options.config);
+  const bool in_stage_two = distributed::broadcast_flag(
+      comm, resume && options.unfreeze_last > 0 && comm.is_root() && file_exists(unfrozen_checkpoint));
   if (in_stage_two) {
     stages.restore(read_checkpoint_history(head_checkpoint));
   } else if (options.cache_features) {
     const TrainConfig& config = options.config;
     auto started = std::chrono::steady_clock::now();
-    data::Dataset train_features = cache_features(model, data.train, config.device, 100, config.quiet);
-    data::Dataset val_features = cache_features(model, data.validation, config.device, 100, config.quiet);
+    data::Dataset train_features = cache_features(model, data.train, config.device, 100, config.quiet, &comm);
+    data::Dataset val_features = cache_features(model, data.validation, config.device, 100, config.quiet, &comm);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("cached  features %s of %lld images in %.1fs (%.1f images/s)\n\n",
                 train_features.images.shape().str().c_str(),

@@ -43,6 +43,28 @@ struct FinetuneOptions {
   void validate() const;
 };
 
+// ---- The defaults nib finetune chooses when not told (bench/results/defaults.md) ----
+//
+// On small data (at most kSmallTrainingSet training images) the recipe that
+// did best in bench/results/finetune.md: half the epochs on the head alone
+// (on cached features), then the last blocks of the base unfrozen at lr / 10,
+// both stages with a cosine schedule. On larger data the head alone (a pass
+// through the unfrozen blocks per epoch would cost far more there).
+inline constexpr int64_t kSmallTrainingSet = 10000;
+// The blocks "auto" unfreezes per architecture: MobileNetV2's features.13-18
+// (its last two stages), ResNet-18's layer4, VGG16's conv5 block.
+int64_t default_unfreeze_blocks(const std::string& arch);
+
+struct UnfreezeChoice {
+  int64_t blocks = 0;  // K of last:K; 0 = no stage 2
+  std::string why;     // for "auto": the reason, printed with the plan
+};
+// Reads --unfreeze: "last:K", "none", or "auto" (K = default_unfreeze_blocks
+// when the base is frozen, the training set is small and there are at least
+// 2 epochs; otherwise none).
+UnfreezeChoice choose_unfreeze(const std::string& spec, const std::string& arch, const std::string& freeze,
+                               int64_t train_images, int64_t epochs);
+
 // Freezes the base when the options say so (stage 1); safe to call twice.
 void freeze_for_stage_one(models::Transfer& model, const FinetuneOptions& options);
 

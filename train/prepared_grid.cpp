@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "datasets/mnist_style.h"
+#include "tensor/image_tensor.h"
 
 namespace nib::train {
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "distributed/communicator.h"
 #include "util/files.h"
 #include "util/json.h"
 #include "viz/plots.h"
@@ -100,11 +101,13 @@ void write_class_distribution(const data::Dataset& set, const std::string& title
 }
 
 FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
-                                const RunInfo& info, const History& history, const std::string& dir, Device device) {
-  Predictions predictions = predict(model, set.images, set.label_vector(), device);
+                                const RunInfo& info, const History& history, const std::string& dir, Device device,
+                                distributed::Communicator* comm) {
+  Predictions predictions = predict(model, set.images, set.label_vector(), device, 256, comm);
+  FinalReport report{predictions.accuracy(), predictions.mean_loss};
+  if (comm && !comm->is_root()) return report;
   write_prediction_figures(set, predictions, info.class_names, info.model.name + " on " + set_name, dir);
 
-  FinalReport report{predictions.accuracy(), predictions.mean_loss};
   json::Value summary = json::Value::object();
   summary["model"] = info.model.name;
   summary["dataset"] = info.data;
@@ -116,6 +119,7 @@ FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const s
   summary["test_accuracy"] = set_name == "test" ? json::Value(report.accuracy) : json::Value();
   summary["val_accuracy"] = history.epochs.empty() ? json::Value() : json::Value(history.epochs.back().val_accuracy);
   summary["device"] = device.name();
+  summary["ranks"] = static_cast<int64_t>(comm ? comm->size() : 1);
   summary["seed"] = info.settings.count("seed") ? info.settings.at("seed") : std::string("1");
   summary["loss"] = report.loss;
   summary["epochs"] = static_cast<int64_t>(history.epochs.size());

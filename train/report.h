@@ -22,8 +22,11 @@ struct FinalReport {
 };
 
 // Evaluates on `set` and writes confusion.png, samples.png and summary.json.
+// With `comm`, the evaluation is split across the ranks and rank 0 alone
+// writes; every rank gets the report.
 FinalReport evaluate_and_report(Module& model, const data::Dataset& set, const std::string& set_name,
-                                const RunInfo& info, const History& history, const std::string& dir, Device device);
+                                const RunInfo& info, const History& history, const std::string& dir, Device device,
+                                distributed::Communicator* comm = nullptr);
 
 // class_distribution.png: images per class of a (training) set, as bars.
 void write_class_distribution(const data::Dataset& set, const std::string& title, const std::string& path);

@@ -15,6 +15,7 @@ void save_run_info(const std::string& dir, const RunInfo& info) {
   json::Value options = json::Value::object();
   for (const auto& [key, value] : info.model.options) options[key] = value;
   v["options"] = options;
+  if (!info.model.graph.is_null()) v["graph"] = info.model.graph;
   json::Value names = json::Value::array();
   for (const auto& name : info.class_names) names.push_back(name);
   v["class_names"] = names;
@@ -40,6 +41,7 @@ RunInfo load_run_info(const std::string& dir) {
     info.model.image_size = v.at("image_size").as_int();
     info.model.classes = v.at("classes").as_int();
     for (const auto& [key, value] : v.at("options").as_object()) info.model.options[key] = value.as_string();
+    if (const json::Value* g = v.find("graph")) info.model.graph = *g;
     for (const auto& name : v.at("class_names").as_array()) info.class_names.push_back(name.as_string());
     info.data = v.at("data").as_string();
     if (const json::Value* p = v.find("preprocess")) info.preprocess = p->as_string();

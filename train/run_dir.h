@@ -3,6 +3,7 @@
 //
 //   runs/basic-cnn-mnist/
 //     config.json              model spec, class names, data, command line: rebuilds the model
+//                              (a model converted from Keras keeps its layer graph here too)
 //     model.safetensors     final weights (torchvision-style names)
 //     checkpoint.safetensors  model + optimizer + history, for --resume
 //     metrics.csv           one line per epoch

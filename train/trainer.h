@@ -8,6 +8,14 @@
 // (Ctrl-C, a crash, a killed job) resumes from the last finished epoch and
 // continues exactly as if it had never stopped: batch order and dropout masks
 // are functions of (seed, epoch), not of how long the process has lived.
+//
+// Data-parallel (config.comm with several ranks, docs/distributed.md): every
+// rank runs fit() on its shard of each global batch (the loader's shard);
+// parameters start as rank 0's; after backward the gradients are averaged
+// across ranks (distributed/gradient_sync.h), so every rank takes the same
+// step. Evaluation is split across ranks and gathered. Rank 0 alone prints
+// progress and writes checkpoints; on --resume every rank reads the
+// checkpoint (the run directory must be readable by all).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +29,10 @@
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 
+namespace nib::distributed {
+class Communicator;
+}
+
 namespace nib::train {
 
 struct TrainConfig {
@@ -33,6 +45,7 @@ struct TrainConfig {
   int64_t eval_batch_size = 500;
   bool quiet = false;           // no progress bars (tests)
   int64_t stop_after = 0;       // > 0: stop after this many epochs in this process, as if interrupted
+  distributed::Communicator* comm = nullptr;  // the ranks training together; nullptr: this process alone
 };
 
 struct EpochRecord {
@@ -55,11 +68,12 @@ struct TrainSetup {
   Module& model;
   optim::Optimizer& optimizer;
   const optim::Schedule& schedule;
-  data::DataLoader& train_loader;
+  data::DataLoader& train_loader;   // sharded as config.comm says (LoaderOptions::shard, shards)
   const data::Dataset& validation;  // may be empty (size 0): no validation
 };
 
-// Called after each epoch's checkpoint is written (reports, plots).
+// Called after each epoch's checkpoint is written (reports, plots), on every
+// rank: only rank 0 should write files.
 using EpochCallback = std::function<void(const History&)>;
 
 // Trains for config.epochs epochs, resuming from config.checkpoint_path when
@@ -78,11 +92,14 @@ History read_checkpoint_history(const std::string& path);
 // The history as CSV (metrics.csv, and inside checkpoints), one line per epoch.
 std::string history_to_csv(const History& history);
 
-// Re-seeds every Dropout below `model` from (seed, epoch): masks depend only
-// on where the run is, which makes --resume exact.
-void reseed_dropout(Module& model, uint64_t seed, int64_t epoch);
+// Re-seeds every Dropout below `model` from (seed, epoch, rank): masks depend
+// only on where the run is, which makes --resume exact, and differ between
+// ranks, whose rows differ.
+void reseed_dropout(Module& model, uint64_t seed, int64_t epoch, int rank = 0);
 
 // The SIGINT handler fit() installs sets this; fit() checks it between batches.
+// (Only when training alone: under mpirun, Ctrl-C ends every rank, and the
+// last finished epoch's checkpoint is what remains.)
 bool interrupt_requested();
 
 }  // namespace nib::train

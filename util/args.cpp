@@ -15,6 +15,7 @@ Args::Args(int argc, char** argv, int first, std::set<std::string> flags) : flag
 Args::Args(std::vector<std::string> words, std::set<std::string> flags) : flags_(std::move(flags)) { parse(words); }
 
 void Args::parse(const std::vector<std::string>& words) {
+  flags_.insert(kRuntimeFlags.begin(), kRuntimeFlags.end());
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (w.rfind("--", 0) != 0 || w.size() == 2) {

@@ -12,6 +12,10 @@
 
 namespace nib {
 
+// Flags of the runtime that every command which runs kernels reads
+// (kernels::apply_runtime_flags): --trace prints the kernels chosen.
+inline const std::set<std::string> kRuntimeFlags = {"trace"};
+
 class Args {
  public:
   // argv[first..argc) are parsed; `flags` are the options that take no value.

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "tensor/tensor.h"
 
 namespace nib {
 
@@ -57,10 +56,5 @@ Image resize(const Image& image, int width, int height);
 Image resize_shorter_side(const Image& image, int size);
 // torchvision CenterCrop: the offsets are round((in - out) / 2), ties to even.
 Image center_crop(const Image& image, int width, int height);
-
-// [C, H, W] float32 on the CPU, and back. tensor_to_image also accepts
-// [1, C, H, W]; values are clamped to [0, 1].
-Tensor image_to_tensor(const Image& image);
-Image tensor_to_image(const Tensor& tensor);
 
 }  // namespace nib

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "util/error.h"
 #include "util/image.h"
 
 namespace nib {

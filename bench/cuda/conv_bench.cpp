@@ -1,7 +1,7 @@
 // Convolution rows: every conv layer of the basic CNN (batch 128), VGG16's
 // 13 (224x224, batch 32) and MobileNetV2's distinct depthwise and pointwise
 // convolutions (224x224, batch 64), each in its three passes (fwd, bwd-data,
-// bwd-weight), nib's custom kernels against cuDNN with TF32 off — and cuDNN
+// bwd-weight), nib's CUDA kernels against cuDNN with TF32 off — and cuDNN
 // with TF32 on for the dense layers, to show what tensor cores would add
 // (depthwise convolutions have no tensor-core algorithm).
 #include <algorithm>
@@ -25,7 +25,7 @@ struct ConvLayer {
   const char* model;
   std::string layer;
   const char* kind;  // "conv", "depthwise", "pointwise"
-  kernels::Conv2dShape shape;
+  kernels::Conv2dProblem shape;
   bool quick;            // in the --quick subset
   bool headline = false;  // in the --headline subset
 };
@@ -89,20 +89,20 @@ std::vector<ConvLayer> conv_layers() {
   return all;
 }
 
-std::string describe(const kernels::Conv2dShape& s) {
+std::string describe(const kernels::Conv2dProblem& s) {
   char buf[160];
   std::snprintf(buf, sizeof(buf), "x %lldx%lldx%lldx%lld, w %lldx%lldx%lldx%lld, stride %lld, pad %lld%s -> %lldx%lld",
                 static_cast<long long>(s.N), static_cast<long long>(s.C), static_cast<long long>(s.H),
-                static_cast<long long>(s.W), static_cast<long long>(s.K), static_cast<long long>(s.C_per_group()),
+                static_cast<long long>(s.W), static_cast<long long>(s.K), static_cast<long long>(s.C_per_group),
                 static_cast<long long>(s.R), static_cast<long long>(s.S), static_cast<long long>(s.stride_h),
                 static_cast<long long>(s.pad_top), s.groups > 1 ? (", groups " + std::to_string(s.groups)).c_str() : "",
-                static_cast<long long>(s.P()), static_cast<long long>(s.Q()));
+                static_cast<long long>(s.P), static_cast<long long>(s.Q));
   return buf;
 }
 
 void bench_layer(const Options& options, Results& results, const ConvLayer& layer) {
-  const kernels::Conv2dShape& s = layer.shape;
-  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C_per_group() * s.R * s.S;
+  const kernels::Conv2dProblem& s = layer.shape;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P * s.Q, wn = s.K * s.C_per_group * s.R * s.S;
   DeviceBuffer x(xn), w(wn), bias(s.K), gy(yn), gbias(s.K);
   fill_uniform(x, 3);
   fill_uniform(w, 4);
@@ -119,16 +119,16 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
   const std::vector<Pass> passes = {
       {"fwd", yn, 4.0 * (xn + wn + yn),
        [&](bool lib, float* y) {
-         (lib ? kernels::library::conv2d_forward : kernels::custom::conv2d_forward)(s, x.get(), w.get(), bias.get(), y);
+         (lib ? kernels::cudnn::conv2d_forward : kernels::cuda::conv2d_forward)(s, x.get(), w.get(), bias.get(), y);
        }},
       {"bwd-data", xn, 4.0 * (yn + wn + xn),
        [&](bool lib, float* gx) {
-         (lib ? kernels::library::conv2d_backward_data : kernels::custom::conv2d_backward_data)(s, gy.get(), w.get(),
+         (lib ? kernels::cudnn::conv2d_backward_data : kernels::cuda::conv2d_backward_data)(s, gy.get(), w.get(),
                                                                                                 gx);
        }},
       {"bwd-weight", wn, 4.0 * (xn + yn + wn),
        [&](bool lib, float* gw) {
-         (lib ? kernels::library::conv2d_backward_weight : kernels::custom::conv2d_backward_weight)(
+         (lib ? kernels::cudnn::conv2d_backward_weight : kernels::cuda::conv2d_backward_weight)(
              s, x.get(), gy.get(), gw, gbias.get());
        }},
   };
@@ -143,17 +143,17 @@ void bench_layer(const Options& options, Results& results, const ConvLayer& laye
       r.samples = t.samples;
       return r;
     };
-    Row library_row, custom_row;
+    Row library_row, nib_row;
     {
       Tf32Scope off(false);
       library_row = row("cudnn", true, false, time_gpu([&] { pass.run(true, expected.get()); }, options.timing));
-      custom_row = row("custom", false, false, time_gpu([&] { pass.run(false, out.get()); }, options.timing));
+      nib_row = row("cuda", false, false, time_gpu([&] { pass.run(false, out.get()); }, options.timing));
     }
     library_row.vs_library = 1.0;
-    custom_row.vs_library = library_row.ms / custom_row.ms;
-    custom_row.rel_error = relative_difference(out.download(), expected.download());
+    nib_row.vs_library = library_row.ms / nib_row.ms;
+    nib_row.rel_error = relative_difference(out.download(), expected.download());
     results.add(std::move(library_row));
-    results.add(std::move(custom_row));
+    results.add(std::move(nib_row));
     if (dense) {
       Tf32Scope on(true);
       Row tf32_row = row("cudnn-tf32", true, true, time_gpu([&] { pass.run(true, out.get()); }, options.timing));

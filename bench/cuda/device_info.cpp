@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tensor/cuda/context.h"
+#include "device/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::bench::gpu {

@@ -3,7 +3,7 @@
 //
 // TF32: cuBLAS runs twice, with TF32 off (full FP32, nib's default) and on
 // (CUBLAS_TF32_TENSOR_OP_MATH); nib's production rung runs with TF32 on too
-// (kernels::set_allow_tf32(true), which custom::gemm honours where it has a
+// (kernels::set_allow_tf32(true), which kernels::cuda::gemm honours where it has a
 // tensor-core path). Each TF32 row is compared with cuBLAS TF32; every
 // row's error is measured against cuBLAS FP32.
 #include <initializer_list>
@@ -78,15 +78,15 @@ void bench_gemm(const Options& options, Results& results) {
   for (int64_t n : {1024, 2048, 4096, 8192}) {
     if (!options.runs(n <= 2048, n == 4096)) continue;
     // Libraries first (they set the baselines), then the ladder from the bottom.
-    std::vector<Contender> contenders = {{"cublas", kernels::library::gemm, true, false},
-                                         {"cublas-tf32", kernels::library::gemm, true, true}};
+    std::vector<Contender> contenders = {{"cublas", kernels::cublas::gemm, true, false},
+                                         {"cublas-tf32", kernels::cublas::gemm, true, true}};
     // The naive rung (one thread per output, no reuse) takes seconds per call
     // above 2048 and teaches nothing new there: skipped.
-    if (n <= 2048) contenders.push_back({"naive", kernels::custom::gemm_naive, false, false});
-    contenders.push_back({"tiled", kernels::custom::gemm_tiled, false, false});
-    contenders.push_back({"regblock", kernels::custom::gemm_regblock, false, false});
-    contenders.push_back({"custom", kernels::custom::gemm, false, false});
-    contenders.push_back({"custom-tf32", kernels::custom::gemm, false, true});
+    if (n <= 2048) contenders.push_back({"naive", kernels::cuda::gemm_naive, false, false});
+    contenders.push_back({"tiled", kernels::cuda::gemm_tiled, false, false});
+    contenders.push_back({"regblock", kernels::cuda::gemm_regblock, false, false});
+    contenders.push_back({"cuda", kernels::cuda::gemm, false, false});
+    contenders.push_back({"cuda-tf32", kernels::cuda::gemm, false, true});
     race(options, results, "gemm", "square", "n=" + std::to_string(n), "", GemmProblem{false, false, n, n, n},
          contenders);
     if (n > 2048) std::printf("   (naive rung skipped above n=2048: seconds per call, nothing new to learn)\n");
@@ -110,8 +110,8 @@ void bench_linear(const Options& options, Results& results) {
       {"vgg16", "fc6", 32, 512 * 7 * 7, 4096, false},   {"vgg16", "fc7", 32, 4096, 4096, false},
       {"vgg16", "fc8", 32, 4096, 1000, false},          {"mobilenetv2", "classifier", 64, 1280, 1000, false},
   };
-  const std::vector<Contender> contenders = {{"cublas", kernels::library::gemm, true, false},
-                                             {"custom", kernels::custom::gemm, false, false}};
+  const std::vector<Contender> contenders = {{"cublas", kernels::cublas::gemm, true, false},
+                                             {"cuda", kernels::cuda::gemm, false, false}};
   for (const Linear& l : layers) {
     if (!options.runs(l.quick, false)) continue;
     race(options, results, "linear", l.model, l.layer, "fwd", GemmProblem{false, true, l.batch, l.out, l.in},

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "bench/cuda/groups.h"
-#include "tensor/cuda/runtime.h"
+#include "device/cuda/runtime.h"
 
 using namespace nib::bench::gpu;
 

@@ -9,8 +9,8 @@
 //           fwd, bwd-data, bwd-weight vs cuDNN
 //   memory  pooling, batch norm, softmax / cross-entropy, ReLU, add, Adam:
 //           GB/s and % of the peak bandwidth
-//   train   images/s of a training step, batch 128 and 512: nib custom, nib
-//           library, PyTorch (bench/pytorch_reference.py)
+//   train   images/s of a training step, batch 128 and 512: nib cuda, nib
+//           cudnn+cublas, PyTorch (bench/pytorch_reference.py)
 //
 // Options: --quick (a small subset of each group; 5 repeats and 10 training
 // steps unless given), --headline (the cases the summaries quote: GEMM 4096,

@@ -44,11 +44,11 @@ class Tf32Scope {
 // the linear layers of the three networks (gemm_bench.cpp).
 void bench_gemm(const Options& options, Results& results);
 void bench_linear(const Options& options, Results& results);
-// Every conv layer: fwd, bwd-data, bwd-weight, custom vs cuDNN (conv_bench.cpp).
+// Every conv layer: fwd, bwd-data, bwd-weight, nib's cuda vs cuDNN (conv_bench.cpp).
 void bench_conv(const Options& options, Results& results);
 // Pooling, batch norm, softmax / cross-entropy, ReLU, add, Adam (memory_bench.cpp).
 void bench_memory(const Options& options, Results& results);
-// Training step of the basic CNN: nib custom, nib library, PyTorch (train_bench.cpp).
+// Training step of the basic CNN: nib cuda, nib cudnn+cublas, PyTorch (train_bench.cpp).
 void bench_train(const Options& options, Results& results);
 
 }  // namespace nib::bench::gpu

@@ -20,6 +20,7 @@
 
 #include "bench/cuda/groups.h"
 #include "kernels/activation.h"
+#include "kernels/gelu.h"
 #include "kernels/batchnorm.h"
 #include "kernels/elementwise.h"
 #include "kernels/optim.h"
@@ -31,13 +32,13 @@ namespace nib::bench::gpu {
 namespace {
 
 // The library side of pooling, batch norm and softmax is cuDNN. Without it
-// the cases run nib's kernels alone: `lib` then names custom:: only so that
+// the cases run nib's kernels alone: `lib` then names kernels::cuda only so that
 // the code below compiles and links, and race() never calls it.
 #ifdef NIB_CUDNN
-namespace lib = kernels::library;
+namespace lib = kernels::cudnn;
 constexpr bool kHaveLibrary = true;
 #else
-namespace lib = kernels::custom;
+namespace lib = kernels::cuda;
 constexpr bool kHaveLibrary = false;
 #endif
 
@@ -58,8 +59,8 @@ struct Case {
   const char* pass;
   std::string shape;
   double bytes;
-  std::function<void()> custom;
-  const DeviceBuffer* custom_out = nullptr;
+  std::function<void()> ours;
+  const DeviceBuffer* ours_out = nullptr;
   std::function<void()> library = nullptr;  // null: no library version
   const DeviceBuffer* library_out = nullptr;
   const char* library_name = "cudnn";
@@ -74,15 +75,15 @@ void race(const Options& options, Results& results, const Case& c) {
     return r;
   };
   if (!c.library || !kHaveLibrary) {
-    results.add(row("custom", false, time_gpu(c.custom, options.timing)));
+    results.add(row("cuda", false, time_gpu(c.ours, options.timing)));
     return;
   }
   Row lib = row(c.library_name, true, time_gpu(c.library, options.timing));
-  Row ours = row("custom", false, time_gpu(c.custom, options.timing));
+  Row ours = row("cuda", false, time_gpu(c.ours, options.timing));
   lib.vs_library = 1.0;
   ours.vs_library = lib.ms / ours.ms;
-  if (c.custom_out && c.library_out)
-    ours.rel_error = relative_difference(c.custom_out->download(), c.library_out->download());
+  if (c.ours_out && c.library_out)
+    ours.rel_error = relative_difference(c.ours_out->download(), c.library_out->download());
   results.add(std::move(lib));
   results.add(std::move(ours));
 }
@@ -103,13 +104,13 @@ void max_pool(const Options& o, Results& results, const char* model, const std::
   // its backward is nib's scatter from argmax (pool_cudnn.cpp explains why).
   race(o, results,
        {model, layer, "fwd", shape, 4.0 * (xn + 2 * yn),
-        [&] { kernels::custom::max_pool_forward(s, x.get(), y.get(), argmax.get()); }, &y,
+        [&] { kernels::cuda::max_pool_forward(s, x.get(), y.get(), argmax.get()); }, &y,
         [&] { lib::max_pool_forward(s, x.get(), y_lib.get(), argmax_lib.get()); }, &y_lib});
   // Backward reads gy and argmax, writes gx. Both use nib's argmax (the
   // interface's contract: the same winners), so the outputs can be compared.
   race(o, results,
        {model, layer, "bwd", shape, 4.0 * (2 * yn + xn),
-        [&] { kernels::custom::max_pool_backward(s, gy.get(), argmax.get(), gx.get()); }, &gx,
+        [&] { kernels::cuda::max_pool_backward(s, gy.get(), argmax.get(), gx.get()); }, &gx,
         [&] { lib::max_pool_backward(s, gy.get(), argmax.get(), gx_lib.get()); }, &gx_lib});
 }
 
@@ -124,11 +125,11 @@ void avg_pool(const Options& o, Results& results, const char* model, const std::
   const std::string shape = dims({N, C, HW, HW}) + " -> " + dims({N, C, s.P(), s.Q()});
   race(o, results,
        {model, layer, "fwd", shape, 4.0 * (xn + yn),
-        [&] { kernels::custom::avg_pool_forward(s, x.get(), y.get(), true); }, &y,
+        [&] { kernels::cuda::avg_pool_forward(s, x.get(), y.get(), true); }, &y,
         [&] { lib::avg_pool_forward(s, x.get(), y_lib.get(), true); }, &y_lib});
   race(o, results,
        {model, layer, "bwd", shape, 4.0 * (yn + xn),
-        [&] { kernels::custom::avg_pool_backward(s, gy.get(), gx.get(), true); }, &gx,
+        [&] { kernels::cuda::avg_pool_backward(s, gy.get(), gx.get(), true); }, &gx,
         [&] { lib::avg_pool_backward(s, gy.get(), gx_lib.get(), true); }, &gx_lib});
 }
 
@@ -142,11 +143,11 @@ void global_avg_pool(const Options& o, Results& results, const char* model, cons
   const double bytes = 4.0 * (planes * hw + planes);
   race(o, results,
        {model, layer, "fwd", shape, bytes,
-        [&] { kernels::custom::global_avg_pool_forward(planes, hw, x.get(), y.get()); }, &y,
+        [&] { kernels::cuda::global_avg_pool_forward(planes, hw, x.get(), y.get()); }, &y,
         [&] { lib::global_avg_pool_forward(planes, hw, x.get(), y_lib.get()); }, &y_lib});
   race(o, results,
        {model, layer, "bwd", shape, bytes,
-        [&] { kernels::custom::global_avg_pool_backward(planes, hw, gy.get(), gx.get()); }, &gx,
+        [&] { kernels::cuda::global_avg_pool_backward(planes, hw, gy.get(), gx.get()); }, &gx,
         [&] { lib::global_avg_pool_backward(planes, hw, gy.get(), gx_lib.get()); }, &gx_lib});
 }
 
@@ -173,7 +174,7 @@ void batchnorm(const Options& o, Results& results, const char* model, const std:
   race(o, results,
        {model, layer, "fwd", shape, 4.0 * 3 * n,
         [&] {
-          kernels::custom::batchnorm_forward_train(s, x.get(), gamma.get(), beta.get(), eps, momentum, mean.get(),
+          kernels::cuda::batchnorm_forward_train(s, x.get(), gamma.get(), beta.get(), eps, momentum, mean.get(),
                                                    var.get(), y.get(), save_mean.get(), save_invstd.get());
         },
         &y,
@@ -185,7 +186,7 @@ void batchnorm(const Options& o, Results& results, const char* model, const std:
   race(o, results,
        {model, layer, "bwd", shape, 4.0 * 5 * n,
         [&] {
-          kernels::custom::batchnorm_backward_train(s, x.get(), gy.get(), gamma.get(), save_mean.get(),
+          kernels::cuda::batchnorm_backward_train(s, x.get(), gy.get(), gamma.get(), save_mean.get(),
                                                     save_invstd.get(), gx.get(), ggamma.get(), gbeta.get());
         },
         &gx,
@@ -209,20 +210,20 @@ void softmax(const Options& o, Results& results, const char* model, const std::s
   const std::string shape = dims({rows, cols});
   race(o, results,
        {model, layer + " softmax", "fwd", shape, 4.0 * 2 * n,
-        [&] { kernels::custom::softmax_forward(rows, cols, x.get(), y.get(), false); }, &y,
+        [&] { kernels::cuda::softmax_forward(rows, cols, x.get(), y.get(), false); }, &y,
         [&] { lib::softmax_forward(rows, cols, x.get(), y_lib.get(), false); }, &y_lib});
   // Both backwards take the library's forward output.
   race(o, results,
        {model, layer + " softmax", "bwd", shape, 4.0 * 3 * n,
-        [&] { kernels::custom::softmax_backward(rows, cols, y_lib.get(), gy.get(), gx.get(), false); }, &gx,
+        [&] { kernels::cuda::softmax_backward(rows, cols, y_lib.get(), gy.get(), gx.get(), false); }, &gx,
         [&] { lib::softmax_backward(rows, cols, y_lib.get(), gy.get(), gx_lib.get(), false); }, &gx_lib});
-  // Cross-entropy: cuDNN has none (library:: calls nib's kernel), so nib's only.
+  // Cross-entropy: cuDNN has none (cudnn:: calls nib's kernel), so nib's only.
   // Forward reads logits and labels, writes probs and a loss per row.
   race(o, results,
        {model, layer + " cross-entropy", "fwd", shape, 4.0 * (2 * n + 2 * rows),
-        [&] { kernels::custom::cross_entropy_forward(rows, cols, x.get(), labels.get(), 0.0f, loss.get(), y.get()); }});
+        [&] { kernels::cuda::cross_entropy_forward(rows, cols, x.get(), labels.get(), 0.0f, loss.get(), y.get()); }});
   race(o, results, {model, layer + " cross-entropy", "bwd", shape, 4.0 * (2 * n + rows), [&] {
-                      kernels::custom::cross_entropy_backward(rows, cols, y.get(), labels.get(), 0.0f, grad_loss.get(),
+                      kernels::cuda::cross_entropy_backward(rows, cols, y.get(), labels.get(), 0.0f, grad_loss.get(),
                                                               gx.get());
                     }});
 }
@@ -235,11 +236,22 @@ void relu(const Options& o, Results& results, const char* model, const std::stri
   fill_uniform(gy, 25);
   using kernels::Activation;
   race(o, results, {model, layer, "fwd", shape, 4.0 * 2 * n, [&] {
-                      kernels::custom::activation_forward(Activation::ReLU, n, x.get(), y.get());
+                      kernels::cuda::activation_forward(Activation::ReLU, n, x.get(), y.get());
                     }});
   race(o, results, {model, layer, "bwd", shape, 4.0 * 3 * n, [&] {
-                      kernels::custom::activation_backward(Activation::ReLU, n, y.get(), gy.get(), gx.get());
+                      kernels::cuda::activation_backward(Activation::ReLU, n, y.get(), gy.get(), gx.get());
                     }});
+}
+
+// GELU has no cuDNN counterpart: the row is nib's kernel alone, in GB/s.
+void gelu(const Options& o, Results& results, const char* model, const std::string& layer, const std::string& shape,
+          int64_t n) {
+  DeviceBuffer x(n), y(n), gy(n), gx(n);
+  fill_uniform(x, 28);
+  fill_uniform(gy, 29);
+  race(o, results, {model, layer, "fwd", shape, 4.0 * 2 * n, [&] { kernels::cuda::gelu_forward(n, x.get(), y.get()); }});
+  race(o, results, {model, layer, "bwd", shape, 4.0 * 3 * n,
+                    [&] { kernels::cuda::gelu_backward(n, x.get(), gy.get(), gx.get()); }});
 }
 
 void add(const Options& o, Results& results, const char* model, const std::string& layer, const std::string& shape,
@@ -252,7 +264,7 @@ void add(const Options& o, Results& results, const char* model, const std::strin
   s.out[0] = n;
   s.a_stride[0] = s.b_stride[0] = 1;
   race(o, results, {model, layer, "fwd", shape, 4.0 * 3 * n, [&] {
-                      kernels::custom::binary(kernels::BinaryOp::Add, s, a.get(), b.get(), y.get());
+                      kernels::cuda::binary(kernels::BinaryOp::Add, s, a.get(), b.get(), y.get());
                     }});
 }
 
@@ -292,7 +304,7 @@ void adam(const Options& o, Results& results, const char* model, const std::vect
   kernels::AdamParams params;  // PyTorch's defaults, step 1
   race(o, results,
        {model, "adam", "step", std::to_string(tensor_sizes.size()) + " tensors, " + std::to_string(total) + " params",
-        4.0 * 7 * total, [&] { kernels::custom::adam_step(slots, params); }});
+        4.0 * 7 * total, [&] { kernels::cuda::adam_step(slots, params); }});
 }
 
 std::vector<int64_t> basic_cnn_parameters() {
@@ -335,6 +347,7 @@ void bench_memory(const Options& options, Results& results) {
   }
   if (runs(false, true)) relu(o, results, "vgg16", "relu1_1", dims({32, 64, 224, 224}), 32LL * 64 * 224 * 224);
   if (runs(false, false)) softmax(o, results, "vgg16", "logits", 32, 1000);
+  if (runs(false, false)) gelu(o, results, "vgg16", "relu1_1 shape, gelu", dims({32, 64, 224, 224}), 32LL * 64 * 224 * 224);
   if (runs(false, true)) adam(o, results, "vgg16", vgg16_parameters());
   cuda::empty_cache();
   // MobileNetV2, batch 64.

@@ -38,24 +38,24 @@ std::string file_safe(const std::string& s) {
 
 json::Value number_or_null(double v) { return std::isfinite(v) ? json::Value(v) : json::Value(); }
 
-// Sum over passes of the library's time / sum of custom's, per layer, for the
+// Sum over passes of the library's time / sum of nib's, per layer, for the
 // conv rows `selected` picks (TF32 off). Layers missing a pass are skipped.
 std::map<std::string, double> fwd_bwd_ratio_per_layer(const std::vector<Row>& rows, const std::string& model,
                                                       const std::string& kind) {
   struct Sums {
-    double custom = 0, library = 0;
-    int custom_passes = 0, library_passes = 0;
+    double nib = 0, library = 0;
+    int nib_passes = 0, library_passes = 0;
   };
   std::map<std::string, Sums> by_layer;
   for (const Row& r : rows) {
     if (r.group != "conv" || r.model != model || r.kind != kind || r.tf32) continue;
     Sums& s = by_layer[r.layer];
-    if (r.impl == "custom") s.custom += r.ms, ++s.custom_passes;
+    if (r.impl == "cuda") s.nib += r.ms, ++s.nib_passes;
     if (r.impl == "cudnn") s.library += r.ms, ++s.library_passes;
   }
   std::map<std::string, double> ratios;
   for (const auto& [layer, s] : by_layer)
-    if (s.custom_passes == 3 && s.library_passes == 3) ratios[layer] = s.library / s.custom;
+    if (s.nib_passes == 3 && s.library_passes == 3) ratios[layer] = s.library / s.nib;
   return ratios;
 }
 
@@ -107,14 +107,14 @@ void Results::add(TrainRow row) { train_.push_back(std::move(row)); }
 void Results::print_summary() const {
   if (!train_.empty()) {
     std::printf("\nEnd to end: one training step of the basic CNN (images/s, higher is better)\n");
-    std::printf("%8s %14s %14s %14s %16s %16s\n", "batch", "nib custom", "nib library", "PyTorch", "custom/PyTorch",
-                "library/PyTorch");
+    std::printf("%8s %14s %14s %14s %16s %16s\n", "batch", "nib cuda", "nib cudnn+cublas", "PyTorch", "cuda/PyTorch",
+                "libs/PyTorch");
     for (const TrainRow& t : train_)
       std::printf("%8lld %14s %14s %14s %16s %16s\n", static_cast<long long>(t.batch),
-                  format("%.0f", t.custom_images_per_s).c_str(), format("%.0f", t.library_images_per_s).c_str(),
+                  format("%.0f", t.cuda_images_per_s).c_str(), format("%.0f", t.libraries_images_per_s).c_str(),
                   format("%.0f", t.pytorch_images_per_s).c_str(),
-                  format("%.2f", t.custom_images_per_s / t.pytorch_images_per_s).c_str(),
-                  format("%.2f", t.library_images_per_s / t.pytorch_images_per_s).c_str());
+                  format("%.2f", t.cuda_images_per_s / t.pytorch_images_per_s).c_str(),
+                  format("%.2f", t.libraries_images_per_s / t.pytorch_images_per_s).c_str());
     std::printf("PyTorch: %s\n", train_.front().pytorch.c_str());
   }
   std::printf("\nTargets (from the CUDA-backend issue; reported, not tested):\n");
@@ -129,7 +129,7 @@ std::vector<Target> judge_targets(const Results& results) {
   {  // GEMM
     const std::string goal = "GEMM fp32 >= 0.9x cuBLAS at n=4096";
     auto it = std::find_if(rows.begin(), rows.end(),
-                           [](const Row& r) { return r.group == "gemm" && r.layer == "n=4096" && r.impl == "custom"; });
+                           [](const Row& r) { return r.group == "gemm" && r.layer == "n=4096" && r.impl == "cuda"; });
     if (it == rows.end() || !std::isfinite(it->vs_library))
       targets.push_back({goal, "not measured", "not measured"});
     else
@@ -168,7 +168,7 @@ std::vector<Target> judge_targets(const Results& results) {
     std::string measured;
     bool any = false, all_met = true;
     for (const TrainRow& t : results.train_rows()) {
-      const double ratio = t.custom_images_per_s / t.pytorch_images_per_s;
+      const double ratio = t.cuda_images_per_s / t.pytorch_images_per_s;
       if (!std::isfinite(ratio)) continue;
       any = true;
       all_met = all_met && ratio >= 1.5;
@@ -239,11 +239,11 @@ std::string Results::write(const std::string& dir, const std::string& command_li
   for (const TrainRow& t : train_) {
     json::Value o = json::Value::object();
     o["batch"] = t.batch;
-    o["nib_custom_images_per_s"] = number_or_null(t.custom_images_per_s);
-    o["nib_library_images_per_s"] = number_or_null(t.library_images_per_s);
+    o["nib_cuda_images_per_s"] = number_or_null(t.cuda_images_per_s);
+    o["nib_libraries_images_per_s"] = number_or_null(t.libraries_images_per_s);
     o["pytorch_images_per_s"] = number_or_null(t.pytorch_images_per_s);
     o["pytorch"] = t.pytorch;
-    o["custom_over_pytorch"] = number_or_null(t.custom_images_per_s / t.pytorch_images_per_s);
+    o["cuda_over_pytorch"] = number_or_null(t.cuda_images_per_s / t.pytorch_images_per_s);
     train.as_array().push_back(std::move(o));
   }
   v["train_step"] = std::move(train);
@@ -279,13 +279,13 @@ std::string Results::write(const std::string& dir, const std::string& command_li
 
   if (!train_.empty()) {
     md << "\n## End to end: basic-CNN training step (images/s)\n\n"
-       << "| batch | nib custom | nib library | PyTorch | custom / PyTorch | library / PyTorch |\n"
+       << "| batch | nib cuda | nib cudnn+cublas | PyTorch | cuda / PyTorch | cudnn+cublas / PyTorch |\n"
        << "|---:|---:|---:|---:|---:|---:|\n";
     for (const TrainRow& t : train_)
-      md << "| " << t.batch << " | " << format("%.0f", t.custom_images_per_s) << " | "
-         << format("%.0f", t.library_images_per_s) << " | " << format("%.0f", t.pytorch_images_per_s) << " | "
-         << format("%.2f", t.custom_images_per_s / t.pytorch_images_per_s) << " | "
-         << format("%.2f", t.library_images_per_s / t.pytorch_images_per_s) << " |\n";
+      md << "| " << t.batch << " | " << format("%.0f", t.cuda_images_per_s) << " | "
+         << format("%.0f", t.libraries_images_per_s) << " | " << format("%.0f", t.pytorch_images_per_s) << " | "
+         << format("%.2f", t.cuda_images_per_s / t.pytorch_images_per_s) << " | "
+         << format("%.2f", t.libraries_images_per_s / t.pytorch_images_per_s) << " |\n";
     md << "\nPyTorch: " << train_.front().pytorch << "\n";
   }
 

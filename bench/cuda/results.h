@@ -22,7 +22,7 @@ struct Row {
   std::string kind;      // conv: "conv", "depthwise", "pointwise"; otherwise = group
   std::string pass;      // "fwd", "bwd-data", "bwd-weight", "bwd", "step"
   std::string shape;     // "32x256x56x56 -> 256, 3x3 s1"
-  std::string impl;      // "custom", "custom-tf32", "naive", ..., "cublas", "cublas-tf32", "cudnn", "cudnn-tf32"
+  std::string impl;      // "cuda", "cuda-tf32", "naive", ..., "cublas", "cublas-tf32", "cudnn", "cudnn-tf32"
   bool library = false;  // cuBLAS / cuDNN (a baseline, not nib's own)
   bool tf32 = false;
   Bound bound = Bound::Compute;
@@ -39,8 +39,8 @@ struct Row {
 
 struct TrainRow {
   int64_t batch = 0;
-  double custom_images_per_s = NAN;   // nib, kernels "custom"
-  double library_images_per_s = NAN;  // nib, kernels "library"
+  double cuda_images_per_s = NAN;   // nib, kernels "cuda"
+  double libraries_images_per_s = NAN;  // nib, kernels "cudnn,cublas"
   double pytorch_images_per_s = NAN;  // NaN: PyTorch not available
   std::string pytorch;                // "pytorch 2.5.1" or "not available (reason)"
 };

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "tensor/cuda/context.h"
+#include "device/cuda/context.h"
 
 namespace nib::bench::gpu {
 

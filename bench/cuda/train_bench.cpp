@@ -1,7 +1,7 @@
 // End to end: images/s of one training step of the basic CNN on the GPU —
 // forward, cross-entropy, backward, Adam, exactly as `nib bench train-step`
 // measures it (bench/train_step.cpp, one wait for the GPU per step) — with
-// nib's custom kernels, with the library kernels (cuBLAS / cuDNN), and in
+// nib's own CUDA kernels, with NVIDIA's (cuDNN, cuBLAS), and in
 // PyTorch eager on the same GPU (bench/pytorch_reference.py --device cuda,
 // run through popen), side by side.
 #include <sys/wait.h>
@@ -76,7 +76,7 @@ PytorchRun run_pytorch(const Options& options, int64_t batch) {
 double nib_images_per_s(const char* kernels_spec, int64_t batch, int64_t steps) {
   kernels::configure(kernels_spec);
   const TrainStepTiming t = measure_train_step(batch, steps, kCUDA, /*per_phase=*/false);
-  std::printf("   nib %-8s batch %4lld: %8.3f ms per step, %8.0f images/s  (kernels: %s)\n", kernels_spec,
+  std::printf("   nib %-12s batch %4lld: %8.3f ms per step, %8.0f images/s  (kernels: %s)\n", kernels_spec,
               static_cast<long long>(batch), t.step_ms, t.images_per_s, kernels::describe().c_str());
   std::fflush(stdout);
   return t.images_per_s;
@@ -91,9 +91,9 @@ void bench_train(const Options& options, Results& results) {
     if (!options.runs(batch == 128, true)) continue;  // --quick: 128; --headline: both
     TrainRow row;
     row.batch = batch;
-    row.custom_images_per_s = nib_images_per_s("custom", batch, options.train_steps);
-    row.library_images_per_s = nib_images_per_s("library", batch, options.train_steps);
-    kernels::configure("custom");  // nib's default, for whatever runs next
+    row.cuda_images_per_s = nib_images_per_s("cuda", batch, options.train_steps);
+    row.libraries_images_per_s = nib_images_per_s("cudnn,cublas", batch, options.train_steps);
+    kernels::configure("cuda");  // nib's default, for whatever runs next
     cuda::empty_cache();           // give PyTorch the memory nib's allocator holds
     const PytorchRun torch = run_pytorch(options, batch);
     row.pytorch_images_per_s = torch.images_per_s;

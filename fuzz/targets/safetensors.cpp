@@ -1,7 +1,7 @@
-// safetensors files (weights, nib's checkpoints): tensor/safetensors.h.
+// safetensors files (weights, nib's checkpoints): formats/safetensors.h.
 #include "fuzz/fuzz_target.h"
 #include "fuzz/input_file.h"
-#include "tensor/safetensors.h"
+#include "formats/safetensors.h"
 
 NIB_FUZZ_TARGET(safetensors) {
   nib::fuzz::InputFile file("model.safetensors", data, size);

@@ -12,6 +12,7 @@
 // contiguously). The same shape serves both backward passes.
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/cpu/conv2d_fast_internal.h"
@@ -24,8 +25,8 @@ namespace {
 // (r, t) whose input row h is inside the image; the output positions qs read
 // input columns q * stride_w + offset, all inside the image.
 template <class Row>
-void for_each_tap_row(const Conv2dShape& s, Row row) {
-  const int64_t P = s.P(), Q = s.Q();
+void for_each_tap_row(const Conv2dProblem& s, Row row) {
+  const int64_t P = s.P, Q = s.Q;
   for (int64_t r = 0; r < s.R; ++r) {
     const ValidRange ps = valid_outputs(P, s.stride_h, r * s.dilation_h - s.pad_top, s.H);
     for (int64_t t = 0; t < s.S; ++t) {
@@ -37,10 +38,75 @@ void for_each_tap_row(const Conv2dShape& s, Row row) {
   }
 }
 
+// One output plane of a depthwise convolution with an S-wide kernel (S known
+// at compile time), row by row: each output value sums all its taps in a
+// register before it is stored once, instead of the plane being read and
+// written once per tap. Within a row, the columns whose every tap lies inside
+// the image run without a test and vectorise (SW: the stride, 1 or 2, also
+// known at compile time, so the loads are contiguous or de-interleaved); the
+// few columns near the edges take the checked loop. Taps are added in the
+// same order (r, then t) as in the generic loops.
+template <int64_t S, int64_t SW>
+void depthwise_plane_rows(const Conv2dProblem& s, const float* x_plane, const float* w_c, float start, float* y_plane) {
+  const int64_t P = s.P, Q = s.Q, W = s.W, R = s.R, dh = s.dilation_h, dw = s.dilation_w;
+  const int64_t left = s.pad_left;
+  // Columns q whose taps q*SW - left + t*dw (t = 0..S-1) all lie in [0, W).
+  const ValidRange first_tap = valid_outputs(Q, SW, -left, W);
+  const ValidRange last_tap = valid_outputs(Q, SW, (S - 1) * dw - left, W);
+  const int64_t inner_lo = std::max(first_tap.lo, last_tap.lo), inner_hi = std::max(inner_lo, std::min(first_tap.hi, last_tap.hi));
+  for (int64_t p = 0; p < P; ++p) {
+    float* y_row = y_plane + p * Q;
+    for (int64_t q = 0; q < Q; ++q) y_row[q] = start;
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t h = p * s.stride_h - s.pad_top + r * dh;
+      if (h < 0 || h >= s.H) continue;
+      const float* x_row = x_plane + h * W;
+      const float* w_r = w_c + r * S;
+      float taps[S];
+      for (int64_t t = 0; t < S; ++t) taps[t] = w_r[t];
+      // Edges: each tap checked.
+      auto checked = [&](int64_t q) {
+        float acc = y_row[q];
+        for (int64_t t = 0; t < S; ++t) {
+          const int64_t col = q * SW - left + t * dw;
+          if (col >= 0 && col < W) acc += taps[t] * x_row[col];
+        }
+        y_row[q] = acc;
+      };
+      for (int64_t q = 0; q < inner_lo; ++q) checked(q);
+      const float* base = x_row - left;
+#pragma omp simd
+      for (int64_t q = inner_lo; q < inner_hi; ++q) {
+        float acc = y_row[q];
+        for (int64_t t = 0; t < S; ++t) acc += taps[t] * base[q * SW + t * dw];
+        y_row[q] = acc;
+      }
+      for (int64_t q = inner_hi; q < Q; ++q) checked(q);
+    }
+  }
+}
+
+// The compile-time instance for this shape, or null for the generic loops.
+using PlaneFn = void (*)(const Conv2dProblem&, const float*, const float*, float, float*);
+PlaneFn plane_rows_for(const Conv2dProblem& s) {
+  if (s.S == 3 && s.stride_w == 1) return depthwise_plane_rows<3, 1>;
+  if (s.S == 3 && s.stride_w == 2) return depthwise_plane_rows<3, 2>;
+  if (s.S == 5 && s.stride_w == 1) return depthwise_plane_rows<5, 1>;
+  if (s.S == 5 && s.stride_w == 2) return depthwise_plane_rows<5, 2>;
+  return nullptr;
+}
+
 }  // namespace
 
-void depthwise_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q(), PQ = s.P() * Q, sw = s.stride_w;
+void depthwise_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q, PQ = s.P * Q, sw = s.stride_w;
+  if (PlaneFn plane = plane_rows_for(s)) {
+#pragma omp parallel for collapse(2) if (!omp_in_parallel())
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t c = 0; c < C; ++c)
+        plane(s, x + (n * C + c) * HW, w + c * s.R * s.S, bias ? bias[c] : 0.0f, y + (n * C + c) * PQ);
+    return;
+  }
 #pragma omp parallel for collapse(2) if (!omp_in_parallel())
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t c = 0; c < C; ++c) {
@@ -62,8 +128,8 @@ void depthwise_forward(const Conv2dShape& s, const float* x, const float* w, con
   }
 }
 
-void depthwise_backward_data(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
-  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q(), PQ = s.P() * Q, sw = s.stride_w;
+void depthwise_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
+  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q, PQ = s.P * Q, sw = s.stride_w;
 #pragma omp parallel for collapse(2) if (!omp_in_parallel())
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t c = 0; c < C; ++c) {
@@ -83,8 +149,8 @@ void depthwise_backward_data(const Conv2dShape& s, const float* gy, const float*
 
 // Threads split the channels, each summing over the whole batch, so every
 // weight has exactly one writer.
-void depthwise_backward_weight(const Conv2dShape& s, const float* x, const float* gy, float* gw) {
-  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q(), PQ = s.P() * Q, RS = s.R * s.S, sw = s.stride_w;
+void depthwise_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw) {
+  const int64_t C = s.C, HW = s.H * s.W, Q = s.Q, PQ = s.P * Q, RS = s.R * s.S, sw = s.stride_w;
 #pragma omp parallel for if (!omp_in_parallel())
   for (int64_t c = 0; c < C; ++c) {
     std::vector<double> tap_sums(static_cast<size_t>(RS), 0.0);

@@ -34,14 +34,14 @@ namespace nib::kernels::fast {
 namespace {
 
 // The input is already the column matrix: no copy needed.
-bool is_pointwise(const Conv2dShape& s) {
+bool is_pointwise(const Conv2dProblem& s) {
   return s.R == 1 && s.S == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_bottom == 0 &&
          s.pad_left == 0 && s.pad_right == 0;
 }
 
 // x: the Cg channels of one group of one image; col: [Cg*R*S, P*Q].
-void im2col(const Conv2dShape& s, const float* x, float* col) {
-  const int64_t P = s.P(), Q = s.Q(), rows = s.C_per_group() * s.R * s.S;
+void im2col(const Conv2dProblem& s, const float* x, float* col) {
+  const int64_t P = s.P, Q = s.Q, rows = s.C_per_group * s.R * s.S;
 #pragma omp parallel for if (!omp_in_parallel() && rows * P * Q > 32 * 1024)
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t c = row / (s.R * s.S), r = row / s.S % s.R, t = row % s.S;
@@ -66,8 +66,8 @@ void im2col(const Conv2dShape& s, const float* x, float* col) {
 
 // The adjoint of im2col: x[c, h, w] += every col entry that was copied from
 // it. Threads split the channels, as each channel's rows only touch its plane.
-void col2im(const Conv2dShape& s, const float* col, float* x) {
-  const int64_t P = s.P(), Q = s.Q(), Cg = s.C_per_group();
+void col2im(const Conv2dProblem& s, const float* col, float* x) {
+  const int64_t P = s.P, Q = s.Q, Cg = s.C_per_group;
 #pragma omp parallel for if (!omp_in_parallel() && Cg * s.R * s.S * P * Q > 32 * 1024)
   for (int64_t c = 0; c < Cg; ++c) {
     float* plane = x + c * s.H * s.W;
@@ -94,16 +94,30 @@ int image_threads(int64_t N) {
   return !omp_in_parallel() && N >= threads ? threads : 1;
 }
 
-// One column buffer per thread (empty for pointwise convolutions).
-std::vector<std::vector<float>> col_buffers(const Conv2dShape& s, int threads) {
-  size_t size = is_pointwise(s) ? 0 : static_cast<size_t>(s.C_per_group() * s.R * s.S * s.P() * s.Q());
-  return std::vector<std::vector<float>>(static_cast<size_t>(threads), std::vector<float>(size));
+// One column buffer per thread (none for pointwise convolutions), kept by the
+// calling thread from one call to the next: a network runs the same
+// convolutions batch after batch, and fresh zero-filled buffers cost a memset
+// and a page fault per 4 KiB each time (VGG16's first layers need 115 MB per
+// image). im2col writes every entry, so a kept buffer is never cleared. The
+// buffers grow to the largest convolution run so far and stay allocated.
+// (Plain pointers are returned: inside the parallel region the name of a
+// thread_local would mean each worker's own, empty, one.)
+std::vector<float*> col_buffers(const Conv2dProblem& s, int threads) {
+  thread_local std::vector<std::vector<float>> kept;
+  const size_t size = is_pointwise(s) ? 0 : static_cast<size_t>(s.C_per_group * s.R * s.S * s.P * s.Q);
+  if (kept.size() < static_cast<size_t>(threads)) kept.resize(static_cast<size_t>(threads));
+  std::vector<float*> out(static_cast<size_t>(threads));
+  for (size_t t = 0; t < out.size(); ++t) {
+    if (kept[t].size() < size) kept[t].resize(size);
+    out[t] = kept[t].data();
+  }
+  return out;
 }
 
 }  // namespace
 
-void conv2d_bias_gradient(const Conv2dShape& s, const float* gy, float* gbias) {
-  const int64_t PQ = s.P() * s.Q();
+void conv2d_bias_gradient(const Conv2dProblem& s, const float* gy, float* gbias) {
+  const int64_t PQ = s.P * s.Q;
 #pragma omp parallel for if (!omp_in_parallel() && s.N * s.K * PQ > 64 * 1024)
   for (int64_t k = 0; k < s.K; ++k) {
     double total = 0.0;
@@ -118,15 +132,15 @@ void conv2d_bias_gradient(const Conv2dShape& s, const float* gy, float* gbias) {
   }
 }
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
+void conv2d_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
   if (s.is_depthwise()) return depthwise_forward(s, x, w, bias, y);
-  const int64_t HW = s.H * s.W, PQ = s.P() * s.Q(), Cg = s.C_per_group(), Kg = s.K_per_group();
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q, Cg = s.C_per_group, Kg = s.K_per_group;
   const int64_t CgRS = Cg * s.R * s.S;
   const int threads = image_threads(s.N);
   auto cols = col_buffers(s, threads);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (int64_t n = 0; n < s.N; ++n) {
-    float* col = cols[static_cast<size_t>(omp_get_thread_num())].data();
+    float* col = cols[static_cast<size_t>(omp_get_thread_num())];
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* x_g = x + (n * s.C + g * Cg) * HW;
       if (!is_pointwise(s)) im2col(s, x_g, col);
@@ -142,15 +156,15 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
   }
 }
 
-void conv2d_backward_data(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
+void conv2d_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
   if (s.is_depthwise()) return depthwise_backward_data(s, gy, w, gx);
-  const int64_t HW = s.H * s.W, PQ = s.P() * s.Q(), Cg = s.C_per_group(), Kg = s.K_per_group();
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q, Cg = s.C_per_group, Kg = s.K_per_group;
   const int64_t CgRS = Cg * s.R * s.S;
   const int threads = image_threads(s.N);
   auto cols = col_buffers(s, threads);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (int64_t n = 0; n < s.N; ++n) {
-    float* col = cols[static_cast<size_t>(omp_get_thread_num())].data();
+    float* col = cols[static_cast<size_t>(omp_get_thread_num())];
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* w_g = w + g * Kg * CgRS;
       const float* gy_g = gy + (n * s.K + g * Kg) * PQ;
@@ -165,12 +179,12 @@ void conv2d_backward_data(const Conv2dShape& s, const float* gy, const float* w,
   }
 }
 
-void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* gy, float* gw, float* gbias) {
-  const int64_t weight_size = s.K * s.C_per_group() * s.R * s.S;
+void conv2d_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw, float* gbias) {
+  const int64_t weight_size = s.K * s.C_per_group * s.R * s.S;
   if (s.is_depthwise()) {
     depthwise_backward_weight(s, x, gy, gw);
   } else {
-    const int64_t HW = s.H * s.W, PQ = s.P() * s.Q(), Cg = s.C_per_group(), Kg = s.K_per_group();
+    const int64_t HW = s.H * s.W, PQ = s.P * s.Q, Cg = s.C_per_group, Kg = s.K_per_group;
     const int64_t CgRS = Cg * s.R * s.S;
     const int threads = image_threads(s.N);
     auto cols = col_buffers(s, threads);
@@ -181,7 +195,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* g
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
     for (int64_t n = 0; n < s.N; ++n) {
       const size_t thread = static_cast<size_t>(omp_get_thread_num());
-      float* col = cols[thread].data();
+      float* col = cols[thread];
       for (int64_t g = 0; g < s.groups; ++g) {
         const float* x_g = x + (n * s.C + g * Cg) * HW;
         if (!is_pointwise(s)) im2col(s, x_g, col);

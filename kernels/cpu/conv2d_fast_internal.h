@@ -23,11 +23,11 @@ inline ValidRange valid_outputs(int64_t out_size, int64_t stride, int64_t offset
 }
 
 // gbias[k] = sum of gy over the batch and the output positions of channel k.
-void conv2d_bias_gradient(const Conv2dShape& s, const float* gy, float* gbias);
+void conv2d_bias_gradient(const Conv2dProblem& s, const float* gy, float* gbias);
 
 // Direct loops for groups == C == K (conv2d_depthwise_fast.cpp).
-void depthwise_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
-void depthwise_backward_data(const Conv2dShape& s, const float* gy, const float* w, float* gx);
-void depthwise_backward_weight(const Conv2dShape& s, const float* x, const float* gy, float* gw);
+void depthwise_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y);
+void depthwise_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx);
+void depthwise_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw);
 
 }  // namespace nib::kernels::fast

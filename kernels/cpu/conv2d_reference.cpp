@@ -27,8 +27,8 @@ int64_t input_index(int64_t out, int64_t tap, int64_t stride, int64_t pad_before
 // Calls term(x_index, w_index, y_index) for every product of the forward sum
 // that touches the image (padding terms are zero and skipped).
 template <class Term>
-void for_each_term(const Conv2dShape& s, Term term) {
-  const int64_t P = s.P(), Q = s.Q(), Cg = s.C_per_group(), Kg = s.K_per_group();
+void for_each_term(const Conv2dProblem& s, Term term) {
+  const int64_t P = s.P, Q = s.Q, Cg = s.C_per_group, Kg = s.K_per_group;
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t k = 0; k < s.K; ++k)
       for (int64_t p = 0; p < P; ++p)
@@ -52,8 +52,8 @@ void store(const std::vector<double>& sums, float* out) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-  const int64_t PQ = s.P() * s.Q();
+void conv2d_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t PQ = s.P * s.Q;
   std::vector<double> sums(static_cast<size_t>(s.N * s.K * PQ), 0.0);
   for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { sums[yi] += static_cast<double>(x[xi]) * w[wi]; });
   if (bias)
@@ -63,18 +63,18 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
   store(sums, y);
 }
 
-void conv2d_backward_data(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
+void conv2d_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
   std::vector<double> sums(static_cast<size_t>(s.N * s.C * s.H * s.W), 0.0);
   for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { sums[xi] += static_cast<double>(gy[yi]) * w[wi]; });
   store(sums, gx);
 }
 
-void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* gy, float* gw, float* gbias) {
-  std::vector<double> sums(static_cast<size_t>(s.K * s.C_per_group() * s.R * s.S), 0.0);
+void conv2d_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw, float* gbias) {
+  std::vector<double> sums(static_cast<size_t>(s.K * s.C_per_group * s.R * s.S), 0.0);
   for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { sums[wi] += static_cast<double>(gy[yi]) * x[xi]; });
   store(sums, gw);
   if (gbias) {  // the bias is added to every output position of its channel
-    const int64_t PQ = s.P() * s.Q();
+    const int64_t PQ = s.P * s.Q;
     for (int64_t k = 0; k < s.K; ++k) {
       double total = 0.0;
       for (int64_t n = 0; n < s.N; ++n)

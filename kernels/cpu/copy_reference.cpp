@@ -1,4 +1,5 @@
-// Data movement on the CPU: strided 2-D copies and zero padding / cropping.
+// Data movement on the CPU: strided 2-D copies, zero padding / cropping and
+// batched transposes.
 #include <algorithm>
 #include <cstring>
 
@@ -35,6 +36,13 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
       std::fill(yr + w_end, yr + Wo, 0.0f);
     }
   }
+}
+
+void transpose2d(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y) {
+#pragma omp parallel for collapse(2) if (batches * rows * cols > (1 << 16))
+  for (int64_t b = 0; b < batches; ++b)
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t r = 0; r < rows; ++r) y[(b * cols + c) * rows + r] = x[(b * rows + r) * cols + c];
 }
 
 }  // namespace nib::kernels::reference

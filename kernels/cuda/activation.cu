@@ -15,10 +15,10 @@
 //     costs two 32-bit divisions instead of two emulated 64-bit ones
 //     (expected to matter in this memory-bound kernel; not yet measured).
 // Speed: to be measured in bench/.
+#include "device/cuda/launch.cuh"
 #include "kernels/activation.h"
-#include "kernels/cuda/launch.cuh"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -163,4 +163,4 @@ void bias_backward(int64_t outer, int64_t channels, int64_t inner, const float* 
   cuda_detail::launch(bias_backward_kernel, grid_for_items(channels), kThreads, outer, channels, inner, gy, gbias);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

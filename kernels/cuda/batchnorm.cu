@@ -34,10 +34,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "device/cuda/launch.cuh"
 #include "kernels/batchnorm.h"
-#include "kernels/cuda/launch.cuh"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -334,4 +334,4 @@ void batchnorm_backward_eval(const BatchNormShape& s, const float* x, const floa
   });
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

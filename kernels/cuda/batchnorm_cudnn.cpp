@@ -1,4 +1,4 @@
-// library:: batch normalisation through cuDNN (spatial mode: statistics per
+// cudnn:: batch normalisation through cuDNN (spatial mode: statistics per
 // channel over N and HW, which is BatchNorm2d, and BatchNorm1d with HW = 1).
 //
 // How nib's contract (kernels/batchnorm.h) maps onto cuDNN:
@@ -12,15 +12,15 @@
 //    null per-channel outputs the caller does not want become scratch
 //    buffers of C floats;
 //  - a training backward without the input gradient (a frozen first layer)
-//    runs nib's custom:: kernel, which computes only the two per-channel
+//    runs nib's cuda:: kernel, which computes only the two per-channel
 //    sums: cuDNN always writes dx, so it would need an N*C*HW scratch
 //    buffer and a pass over it for nothing;
 //  - the backward of evaluation mode (statistics are constants) has no
-//    cuDNN call: it runs nib's custom:: kernel.
+//    cuDNN call: it runs nib's cuda:: kernel.
 #include "kernels/batchnorm.h"
 #include "kernels/cuda/cudnn_util.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cudnn {
 
 namespace {
 
@@ -37,9 +37,9 @@ struct CudnnBatchNorm {
       : C(to_int(s.C, op)), x_desc(to_int(s.N, op), C, to_int(s.HW, op), 1), channel_desc(1, C, 1, 1) {}
 
   // `ptr` itself, or a scratch [C] buffer (held by `scratch`) filled with `fill`.
-  const float* or_filled(const float* ptr, cuda::Workspace& scratch, float fill) const {
+  const float* or_filled(const float* ptr, nib::cuda::Workspace& scratch, float fill) const {
     if (ptr) return ptr;
-    NIB_CUDNN_CHECK(cudnnSetTensor(cuda::cudnn(), channel_desc, scratch.data(), &fill));
+    NIB_CUDNN_CHECK(cudnnSetTensor(nib::cuda::cudnn(), channel_desc, scratch.data(), &fill));
     return scratch.as<float>();
   }
   size_t channel_bytes() const { return sizeof(float) * size_t(C); }
@@ -54,19 +54,19 @@ void batchnorm_forward_train(const BatchNormShape& s, const float* x, const floa
                              float eps, float momentum, float* running_mean, float* running_var, float* y,
                              float* save_mean, float* save_invstd) {
   if (s.N * s.C * s.HW == 0 || !epsilon_ok(eps))
-    return custom::batchnorm_forward_train(s, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean,
+    return cuda::batchnorm_forward_train(s, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean,
                                            save_invstd);
-  CudnnBatchNorm bn(s, "library::batchnorm_forward_train");
-  cuda::Workspace ones(gamma ? 0 : bn.channel_bytes()), zeros(beta ? 0 : bn.channel_bytes());
+  CudnnBatchNorm bn(s, "cudnn::batchnorm_forward_train");
+  nib::cuda::Workspace ones(gamma ? 0 : bn.channel_bytes()), zeros(beta ? 0 : bn.channel_bytes());
   // cuDNN takes the running pair, and the saved pair, both or neither.
   const bool running = running_mean && running_var;
   NIB_CHECK(running || (!running_mean && !running_var),
-            "library::batchnorm_forward_train: running_mean and running_var must both be given or both be null");
-  cuda::Workspace mean_scratch(save_mean ? 0 : bn.channel_bytes()), invstd_scratch(save_invstd ? 0 : bn.channel_bytes());
+            "cudnn::batchnorm_forward_train: running_mean and running_var must both be given or both be null");
+  nib::cuda::Workspace mean_scratch(save_mean ? 0 : bn.channel_bytes()), invstd_scratch(save_invstd ? 0 : bn.channel_bytes());
   float* mean_out = save_mean ? save_mean : mean_scratch.as<float>();
   float* invstd_out = save_invstd ? save_invstd : invstd_scratch.as<float>();
   NIB_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
-      cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), bn.x_desc, x, bn.x_desc, y, bn.channel_desc,
+      nib::cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), bn.x_desc, x, bn.x_desc, y, bn.channel_desc,
       bn.or_filled(gamma, ones, 1.0f), bn.or_filled(beta, zeros, 0.0f), static_cast<double>(momentum),
       running ? running_mean : nullptr, running ? running_var : nullptr, static_cast<double>(eps), mean_out,
       invstd_out));
@@ -75,11 +75,11 @@ void batchnorm_forward_train(const BatchNormShape& s, const float* x, const floa
 void batchnorm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                             const float* running_mean, const float* running_var, float eps, float* y) {
   if (s.N * s.C * s.HW == 0 || !epsilon_ok(eps))
-    return custom::batchnorm_forward_eval(s, x, gamma, beta, running_mean, running_var, eps, y);
-  CudnnBatchNorm bn(s, "library::batchnorm_forward_eval");
-  cuda::Workspace ones(gamma ? 0 : bn.channel_bytes()), zeros(beta ? 0 : bn.channel_bytes());
+    return cuda::batchnorm_forward_eval(s, x, gamma, beta, running_mean, running_var, eps, y);
+  CudnnBatchNorm bn(s, "cudnn::batchnorm_forward_eval");
+  nib::cuda::Workspace ones(gamma ? 0 : bn.channel_bytes()), zeros(beta ? 0 : bn.channel_bytes());
   NIB_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(
-      cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), bn.x_desc, x, bn.x_desc, y, bn.channel_desc,
+      nib::cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), bn.x_desc, x, bn.x_desc, y, bn.channel_desc,
       bn.or_filled(gamma, ones, 1.0f), bn.or_filled(beta, zeros, 0.0f), running_mean, running_var,
       static_cast<double>(eps)));
 }
@@ -88,17 +88,17 @@ void batchnorm_backward_train(const BatchNormShape& s, const float* x, const flo
                               const float* save_mean, const float* save_invstd, float* gx, float* ggamma,
                               float* gbeta) {
   // cuDNN recomputes the statistics when the saved ones are missing, which
-  // needs epsilon, not part of this interface: without them, custom:: runs.
+  // needs epsilon, not part of this interface: without them, cuda:: runs.
   // Without gx, too (see the top of the file).
   if (s.N * s.C * s.HW == 0 || !save_mean || !save_invstd || !gx)
-    return custom::batchnorm_backward_train(s, x, gy, gamma, save_mean, save_invstd, gx, ggamma, gbeta);
-  CudnnBatchNorm bn(s, "library::batchnorm_backward_train");
-  cuda::Workspace ones(gamma ? 0 : bn.channel_bytes());
-  cuda::Workspace ggamma_scratch(ggamma ? 0 : bn.channel_bytes()), gbeta_scratch(gbeta ? 0 : bn.channel_bytes());
+    return cuda::batchnorm_backward_train(s, x, gy, gamma, save_mean, save_invstd, gx, ggamma, gbeta);
+  CudnnBatchNorm bn(s, "cudnn::batchnorm_backward_train");
+  nib::cuda::Workspace ones(gamma ? 0 : bn.channel_bytes());
+  nib::cuda::Workspace ggamma_scratch(ggamma ? 0 : bn.channel_bytes()), gbeta_scratch(gbeta ? 0 : bn.channel_bytes());
   // epsilon is unused when savedMean/savedInvVariance are given; any valid value will do.
   const double unused_eps = 1e-5;
   NIB_CUDNN_CHECK(cudnnBatchNormalizationBackward(
-      cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), cudnn_util::one(), cudnn_util::zero(), bn.x_desc,
+      nib::cuda::cudnn(), kMode, cudnn_util::one(), cudnn_util::zero(), cudnn_util::one(), cudnn_util::zero(), bn.x_desc,
       x, bn.x_desc, gy, bn.x_desc, gx, bn.channel_desc, bn.or_filled(gamma, ones, 1.0f),
       ggamma ? ggamma : ggamma_scratch.as<float>(), gbeta ? gbeta : gbeta_scratch.as<float>(), unused_eps, save_mean,
       save_invstd));
@@ -107,7 +107,7 @@ void batchnorm_backward_train(const BatchNormShape& s, const float* x, const flo
 void batchnorm_backward_eval(const BatchNormShape& s, const float* x, const float* gy, const float* gamma,
                              const float* running_mean, const float* running_var, float eps, float* gx,
                              float* ggamma, float* gbeta) {
-  custom::batchnorm_backward_eval(s, x, gy, gamma, running_mean, running_var, eps, gx, ggamma, gbeta);
+  cuda::batchnorm_backward_eval(s, x, gy, gamma, running_mean, running_var, eps, gx, ggamma, gbeta);
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cudnn

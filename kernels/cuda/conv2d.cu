@@ -1,4 +1,4 @@
-// custom::conv2d_*: convolution as implicit GEMM (implicit_gemm.cuh), with
+// cuda::conv2d_*: convolution as implicit GEMM (implicit_gemm.cuh), with
 // depthwise convolutions sent to direct kernels (conv2d_depthwise.cu).
 //
 // The three passes are three GEMMs per group g (Cg = C/groups, Kg = K/groups):
@@ -27,14 +27,15 @@
 // writes a partial result into a workspace and a second kernel sums them in
 // a fixed order, which keeps the result deterministic (atomics would not).
 #include <algorithm>
+#include <climits>
 
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/conv2d.h"
 #include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/conv2d_depthwise.h"
-#include "kernels/cuda/conv2d_geometry.h"
 #include "kernels/cuda/implicit_gemm.cuh"
-#include "kernels/cuda/launch.cuh"
-#include "tensor/cuda/context.h"
+#include "util/error.h"
 
 namespace nib::kernels::cuda_conv {
 
@@ -42,17 +43,17 @@ namespace {
 
 // The input pixel an im2col element reads: x[n, g*Cg + c, p*sh - pt + r*dh,
 // q*sw - pl + s*dw], or 0 in the padding. x_group is x + g*Cg*H*W.
-__device__ __forceinline__ float im2col_at(const Geometry& s, const float* x_group, int n, int c, int p, int q, int r,
+__device__ __forceinline__ float im2col_at(const Conv2dProblem& s, const float* x_group, int n, int c, int p, int q, int r,
                                            int sx) {
-  const int h = p * s.sh - s.pt + r * s.dh;
-  const int w = q * s.sw - s.pl + sx * s.dw;
-  if (h < 0 || h >= s.H || w < 0 || w >= s.W) return 0.0f;
-  return x_group[((n * s.C + c) * s.H + h) * s.W + w];
+  const int h = p * int(s.stride_h) - int(s.pad_top) + r * int(s.dilation_h);
+  const int w = q * int(s.stride_w) - int(s.pad_left) + sx * int(s.dilation_w);
+  if (h < 0 || h >= int(s.H) || w < 0 || w >= int(s.W)) return 0.0f;
+  return x_group[((n * int(s.C) + c) * int(s.H) + h) * int(s.W) + w];
 }
 
 // forward: y[k, npq] = sum over crs of w[k, crs] * X[crs, npq].
 struct ForwardProblem {
-  Geometry s;
+  Conv2dProblem s;
   const float* x;
   const float* w;
   const float* bias;
@@ -66,11 +67,11 @@ struct ForwardProblem {
     __device__ float at(int m) const { return w_group[m * depth + k]; }
     __device__ void advance() { k += step; }
   };
-  __device__ AWalk a_walk(int g, int k, int step) const { return {w + g * s.Kg * depth, depth, k, step}; }
+  __device__ AWalk a_walk(int g, int k, int step) const { return {w + g * int(s.K_per_group) * depth, depth, k, step}; }
 
   // X[crs, npq]: the output pixel (n, p, q) decoded once, (c, r, s) walked.
   struct BWalk {
-    const Geometry& s;
+    const Conv2dProblem& s;
     const float* x_group;
     int n, p, q;
     Digits<3> crs;  // (c, r, s)
@@ -80,21 +81,21 @@ struct ForwardProblem {
     __device__ void advance() { crs.advance(); }
   };
   __device__ BWalk b_walk(int g, int col, int k, int step) const {
-    const int PQ = s.P * s.Q, n = col / PQ, pq = col - n * PQ, p = pq / s.Q;
-    return {s, x + g * s.Cg * s.H * s.W, n, p, pq - p * s.Q, Digits<3>(k, step, s.R, s.S)};
+    const int PQ = int(s.P) * int(s.Q), n = col / PQ, pq = col - n * PQ, p = pq / int(s.Q);
+    return {s, x + g * int(s.C_per_group) * int(s.H) * int(s.W), n, p, pq - p * int(s.Q), Digits<3>(k, step, int(s.R), int(s.S))};
   }
 
   __device__ void store(int g, int, int m, int col, float v) const {
-    const int PQ = s.P * s.Q;
+    const int PQ = int(s.P) * int(s.Q);
     const int n = col / PQ, pq = col - n * PQ;
-    const int k = g * s.Kg + m;
-    y[(n * s.K + k) * PQ + pq] = v + (bias ? bias[k] : 0.0f);
+    const int k = g * int(s.K_per_group) + m;
+    y[(n * int(s.K) + k) * PQ + pq] = v + (bias ? bias[k] : 0.0f);
   }
 };
 
 // backward data: gx[c, nhw] = sum over krs of w[k, c, rs] * GY[krs, nhw].
 struct BackwardDataProblem {
-  Geometry s;
+  Conv2dProblem s;
   const float* gy;
   const float* w;
   float* gx;
@@ -109,8 +110,8 @@ struct BackwardDataProblem {
     __device__ void advance() { krs.advance(); }
   };
   __device__ AWalk a_walk(int g, int k, int step) const {
-    const int RS = s.R * s.S;
-    return {w + g * s.Kg * s.Cg * RS, s.Cg, RS, Digits<2>(k, step, RS)};
+    const int RS = int(s.R) * int(s.S);
+    return {w + g * int(s.K_per_group) * int(s.C_per_group) * RS, int(s.C_per_group), RS, Digits<2>(k, step, RS)};
   }
 
   // GY[krs, nhw]: gy[n, g*Kg + k, p, q] for the output pixel that input
@@ -118,42 +119,42 @@ struct BackwardDataProblem {
   // multiple of the stride (likewise for w), else 0. The input pixel
   // (n, h, w) is decoded once, (k, r, s) walked.
   struct BWalk {
-    const Geometry& s;
+    const Conv2dProblem& s;
     const float* gy_group;
     int n, h, w;
     Digits<3> krs;  // (k, r, s)
     __device__ float value() const {
-      int p = h + s.pt - krs.digit[1] * s.dh;  // = p * sh when output row p saw input row h
-      int q = w + s.pl - krs.digit[2] * s.dw;
+      int p = h + int(s.pad_top) - krs.digit[1] * int(s.dilation_h);  // = p * sh when output row p saw input row h
+      int q = w + int(s.pad_left) - krs.digit[2] * int(s.dilation_w);
       if (p < 0 || q < 0) return 0.0f;
-      if (s.sh != 1) {
-        if (p % s.sh != 0) return 0.0f;
-        p /= s.sh;
+      if (int(s.stride_h) != 1) {
+        if (p % int(s.stride_h) != 0) return 0.0f;
+        p /= int(s.stride_h);
       }
-      if (s.sw != 1) {
-        if (q % s.sw != 0) return 0.0f;
-        q /= s.sw;
+      if (int(s.stride_w) != 1) {
+        if (q % int(s.stride_w) != 0) return 0.0f;
+        q /= int(s.stride_w);
       }
-      if (p >= s.P || q >= s.Q) return 0.0f;
-      return gy_group[((n * s.K + krs.digit[0]) * s.P + p) * s.Q + q];
+      if (p >= int(s.P) || q >= int(s.Q)) return 0.0f;
+      return gy_group[((n * int(s.K) + krs.digit[0]) * int(s.P) + p) * int(s.Q) + q];
     }
     __device__ void advance() { krs.advance(); }
   };
   __device__ BWalk b_walk(int g, int col, int k, int step) const {
-    const int HW = s.H * s.W, n = col / HW, hw = col - n * HW, h = hw / s.W;
-    return {s, gy + g * s.Kg * s.P * s.Q, n, h, hw - h * s.W, Digits<3>(k, step, s.R, s.S)};
+    const int HW = int(s.H) * int(s.W), n = col / HW, hw = col - n * HW, h = hw / int(s.W);
+    return {s, gy + g * int(s.K_per_group) * int(s.P) * int(s.Q), n, h, hw - h * int(s.W), Digits<3>(k, step, int(s.R), int(s.S))};
   }
 
   __device__ void store(int g, int, int c, int nhw, float v) const {
-    const int HW = s.H * s.W;
+    const int HW = int(s.H) * int(s.W);
     const int n = nhw / HW, hw = nhw - n * HW;
-    gx[(n * s.C + g * s.Cg + c) * HW + hw] = v;
+    gx[(n * int(s.C) + g * int(s.C_per_group) + c) * HW + hw] = v;
   }
 };
 
 // backward weight: gw[k, crs] = sum over npq of gy[k, npq] * X[crs, npq].
 struct BackwardWeightProblem {
-  Geometry s;
+  Conv2dProblem s;
   const float* x;
   const float* gy;
   float* out;  // [splits, K, Cg*R*S]: gw itself when splits == 1
@@ -168,13 +169,13 @@ struct BackwardWeightProblem {
     __device__ void advance() { npq.advance(); }
   };
   __device__ AWalk a_walk(int g, int k, int step) const {
-    const int PQ = s.P * s.Q;
-    return {gy + g * s.Kg * PQ, s.K, PQ, Digits<2>(k, step, PQ)};
+    const int PQ = int(s.P) * int(s.Q);
+    return {gy + g * int(s.K_per_group) * PQ, int(s.K), PQ, Digits<2>(k, step, PQ)};
   }
 
   // X[crs, npq]: the tap (c, r, s) decoded once, the output pixel (n, p, q) walked.
   struct BWalk {
-    const Geometry& s;
+    const Conv2dProblem& s;
     const float* x_group;
     int c, r, sx;
     Digits<3> npq;  // (n, p, q)
@@ -184,12 +185,12 @@ struct BackwardWeightProblem {
     __device__ void advance() { npq.advance(); }
   };
   __device__ BWalk b_walk(int g, int col, int k, int step) const {
-    const int RS = s.R * s.S, c = col / RS, rs = col - c * RS, r = rs / s.S;
-    return {s, x + g * s.Cg * s.H * s.W, c, r, rs - r * s.S, Digits<3>(k, step, s.P, s.Q)};
+    const int RS = int(s.R) * int(s.S), c = col / RS, rs = col - c * RS, r = rs / int(s.S);
+    return {s, x + g * int(s.C_per_group) * int(s.H) * int(s.W), c, r, rs - r * int(s.S), Digits<3>(k, step, int(s.P), int(s.Q))};
   }
 
   __device__ void store(int g, int split, int k, int crs, float v) const {
-    out[(split * s.K + g * s.Kg + k) * cols + crs] = v;
+    out[(split * int(s.K) + g * int(s.K_per_group) + k) * cols + crs] = v;
   }
 };
 
@@ -227,7 +228,7 @@ void launch(const Problem& prob, int groups, const char* op) {
 // How many chunks to cut a reduction of `depth` into so that about four
 // blocks per multiprocessor exist, each chunk still at least 8 steps long.
 int choose_splits(long long blocks_without_split, int depth) {
-  const long long target = 4LL * cuda::properties().multiProcessorCount;
+  const long long target = 4LL * nib::cuda::properties().multiProcessorCount;
   const long long wanted = (target + blocks_without_split - 1) / blocks_without_split;
   const long long most = std::max(1, depth / (8 * kBK));
   return static_cast<int>(std::clamp<long long>(wanted, 1, std::min<long long>(most, 256)));
@@ -237,42 +238,48 @@ int choose_splits(long long blocks_without_split, int depth) {
 
 }  // namespace nib::kernels::cuda_conv
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
-using cuda_conv::Geometry;
+namespace {
+// The kernels index with int: a problem with 2^31 or more elements in x, w
+// or y is refused rather than overflowed.
+void require_int32(const Conv2dProblem& s, const char* op) {
+  NIB_CHECK(s.fits_int32(), op, ": tensors of 2^31 elements or more are not supported");
+}
+}  // namespace
 
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, const float* bias, float* y) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_forward");
+void conv2d_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
+  require_int32(s, "cuda::conv2d_forward");
   if (s.N == 0) return;
-  if (shape.is_depthwise()) return cuda_conv::depthwise_forward(s, x, w, bias, y);
-  cuda_conv::ForwardProblem prob{s, x, w, bias, y, s.Kg, s.N * s.P * s.Q, s.Cg * s.R * s.S, 1, 0};
+  if (s.is_depthwise()) return cuda_conv::depthwise_forward(s, x, w, bias, y);
+  cuda_conv::ForwardProblem prob{s, x, w, bias, y, int(s.K_per_group), int(s.N) * int(s.P) * int(s.Q), int(s.C_per_group) * int(s.R) * int(s.S), 1, 0};
   prob.split_depth = prob.depth;
-  cuda_conv::launch(prob, s.groups, "custom::conv2d_forward");
+  cuda_conv::launch(prob, int(s.groups), "cuda::conv2d_forward");
 }
 
-void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float* w, float* gx) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_data");
+void conv2d_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
+  require_int32(s, "cuda::conv2d_backward_data");
   if (s.N == 0) return;
-  if (shape.is_depthwise()) return cuda_conv::depthwise_backward_data(s, gy, w, gx);
-  cuda_conv::BackwardDataProblem prob{s, gy, w, gx, s.Cg, s.N * s.H * s.W, s.Kg * s.R * s.S, 1, 0};
+  if (s.is_depthwise()) return cuda_conv::depthwise_backward_data(s, gy, w, gx);
+  cuda_conv::BackwardDataProblem prob{s, gy, w, gx, int(s.C_per_group), int(s.N) * int(s.H) * int(s.W), int(s.K_per_group) * int(s.R) * int(s.S), 1, 0};
   prob.split_depth = prob.depth;
-  cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_data");
+  cuda_conv::launch(prob, int(s.groups), "cuda::conv2d_backward_data");
 }
 
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* gy, float* gw, float* gbias) {
-  const Geometry s = cuda_conv::make_geometry(shape, "custom::conv2d_backward_weight");
-  const int weights = s.K * s.Cg * s.R * s.S;
+void conv2d_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw, float* gbias) {
+  require_int32(s, "cuda::conv2d_backward_weight");
+  const int weights = int(s.K) * int(s.C_per_group) * int(s.R) * int(s.S);
   if (s.N == 0) {  // an empty batch: all gradients are zero
-    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, cuda::stream()));
-    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * s.K, cuda::stream()));
+    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, nib::cuda::stream()));
+    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * int(s.K), nib::cuda::stream()));
     return;
   }
-  if (shape.is_depthwise()) {
+  if (s.is_depthwise()) {
     cuda_conv::depthwise_backward_weight(s, x, gy, gw);
   } else {
-    cuda_conv::BackwardWeightProblem prob{s, x, gy, gw, s.Kg, s.Cg * s.R * s.S, s.N * s.P * s.Q, 1, 0};
+    cuda_conv::BackwardWeightProblem prob{s, x, gy, gw, int(s.K_per_group), int(s.C_per_group) * int(s.R) * int(s.S), int(s.N) * int(s.P) * int(s.Q), 1, 0};
     const long long blocks = static_cast<long long>((prob.cols + cuda_conv::kBN - 1) / cuda_conv::kBN) *
-                             ((prob.M + cuda_conv::kBM - 1) / cuda_conv::kBM) * s.groups;
+                             ((prob.M + cuda_conv::kBM - 1) / cuda_conv::kBM) * int(s.groups);
     int splits = cuda_conv::choose_splits(blocks, prob.depth);
     // Each chunk a whole number of kBK steps; recount so that no chunk is empty.
     const int chunk = ((prob.depth + splits - 1) / splits + cuda_conv::kBK - 1) / cuda_conv::kBK * cuda_conv::kBK;
@@ -280,22 +287,22 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
     prob.splits = splits;
     prob.split_depth = chunk;
     if (splits == 1) {
-      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
+      cuda_conv::launch(prob, int(s.groups), "cuda::conv2d_backward_weight");
     } else {
       NIB_CHECK(static_cast<long long>(splits) * weights < INT_MAX,
-                "custom::conv2d_backward_weight: split workspace too large");
-      cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
+                "cuda::conv2d_backward_weight: split workspace too large");
+      nib::cuda::Workspace partial(sizeof(float) * splits * static_cast<size_t>(weights));
       prob.out = partial.as<float>();
-      cuda_conv::launch(prob, s.groups, "custom::conv2d_backward_weight");
-      cuda_detail::launch(cuda_conv::sum_splits_kernel, cuda::blocks_for(weights, 256), 256, partial.as<float>(), splits, weights, gw);
+      cuda_conv::launch(prob, int(s.groups), "cuda::conv2d_backward_weight");
+      cuda_detail::launch(cuda_conv::sum_splits_kernel, nib::cuda::blocks_for(weights, 256), 256, partial.as<float>(), splits, weights, gw);
       // The workspace returns to the caching allocator when `partial` goes out
       // of scope; the allocator serves the same stream, so the kernels above
       // finish before any later user of that memory starts.
     }
   }
   if (gbias) {
-    cuda_detail::launch(cuda_conv::bias_grad_kernel, s.K, 256, gy, s.N, s.K, s.P * s.Q, gbias);
+    cuda_detail::launch(cuda_conv::bias_grad_kernel, int(s.K), 256, gy, int(s.N), int(s.K), int(s.P) * int(s.Q), gbias);
   }
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

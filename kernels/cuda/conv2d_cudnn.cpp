@@ -1,4 +1,4 @@
-// library::conv2d_*: the convolution passes through cuDNN.
+// cudnn::conv2d_*: the convolution passes through cuDNN.
 //
 // Asymmetric padding. cuDNN pads symmetrically (pad_h on top and bottom).
 // "Pad to the larger side, then crop the output" only works when the shift
@@ -31,7 +31,7 @@
 // six descriptors and asking the heuristics each time costs host time the
 // GPU then waits for at small batch sizes (expected, not yet measured on a
 // GPU). The cache holds at most kMaxPlans shapes and starts over when full.
-// The workspace itself comes from the caching allocator (cuda::Workspace)
+// The workspace itself comes from the caching allocator (nib::cuda::Workspace)
 // on each call.
 #include <algorithm>
 #include <array>
@@ -42,11 +42,10 @@
 #include <vector>
 
 #include "kernels/conv2d.h"
-#include "kernels/cuda/conv2d_geometry.h"
 #include "kernels/cuda/cudnn_util.h"
 #include "kernels/registry.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cudnn {
 
 namespace {
 
@@ -59,8 +58,15 @@ constexpr size_t kMaxPlans = 256;
 
 // The tensor and filter descriptors of one convolution, with the explicit
 // part of the padding.
+// cuDNN's descriptors take int: a problem with 2^31 or more elements in x, w
+// or y is refused.
+const Conv2dProblem& require_int32(const Conv2dProblem& s, const char* op) {
+  NIB_CHECK(s.fits_int32(), op, ": tensors of 2^31 elements or more are not supported");
+  return s;
+}
+
 struct CudnnConv {
-  cuda_conv::Geometry g;
+  Conv2dProblem g;
   int pad_h, pad_w;                                      // padding done by cuDNN
   int extra_top, extra_bottom, extra_left, extra_right;  // padding done by copying
   int Hp, Wp;                                            // height and width of the (padded) input cuDNN sees
@@ -68,50 +74,50 @@ struct CudnnConv {
   FilterDesc w_desc;
   TensorDesc dense_desc, window_desc;  // x as given, and where it sits in the padded buffer
 
-  CudnnConv(const Conv2dShape& s, const char* op)
-      : g(cuda_conv::make_geometry(s, op)),
+  CudnnConv(const Conv2dProblem& s, const char* op)
+      : g(require_int32(s, op)),
         pad_h(static_cast<int>(std::min(s.pad_top, s.pad_bottom))),
         pad_w(static_cast<int>(std::min(s.pad_left, s.pad_right))),
         extra_top(static_cast<int>(s.pad_top) - pad_h),
         extra_bottom(static_cast<int>(s.pad_bottom) - pad_h),
         extra_left(static_cast<int>(s.pad_left) - pad_w),
         extra_right(static_cast<int>(s.pad_right) - pad_w),
-        Hp(g.H + extra_top + extra_bottom),
-        Wp(g.W + extra_left + extra_right),
-        x_desc(g.N, g.C, Hp, Wp),
-        y_desc(g.N, g.K, g.P, g.Q),
-        bias_desc(1, g.K, 1, 1),
-        w_desc(g.K, g.Cg, g.R, g.S),
-        dense_desc(g.N, g.C, g.H, g.W),
-        window_desc(TensorDesc::strided(g.N, g.C, g.H, g.W, g.C * Hp * Wp, Hp * Wp, Wp, 1)) {}
+        Hp(int(g.H) + extra_top + extra_bottom),
+        Wp(int(g.W) + extra_left + extra_right),
+        x_desc(int(g.N), int(g.C), Hp, Wp),
+        y_desc(int(g.N), int(g.K), int(g.P), int(g.Q)),
+        bias_desc(1, int(g.K), 1, 1),
+        w_desc(int(g.K), int(g.C_per_group), int(g.R), int(g.S)),
+        dense_desc(int(g.N), int(g.C), int(g.H), int(g.W)),
+        window_desc(TensorDesc::strided(int(g.N), int(g.C), int(g.H), int(g.W), int(g.C) * Hp * Wp, Hp * Wp, Wp, 1)) {}
 
   // The convolution descriptor of one pass, with its math type.
   void configure(cudnnConvolutionDescriptor_t conv, cudnnMathType_t math) const {
-    NIB_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, pad_h, pad_w, g.sh, g.sw, g.dh, g.dw,
+    NIB_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, pad_h, pad_w, int(g.stride_h), int(g.stride_w), int(g.dilation_h), int(g.dilation_w),
                                                     CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    NIB_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, g.groups));
+    NIB_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, int(g.groups)));
     NIB_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, math));
   }
   // The output size cuDNN derives must be nib's (P, Q).
   void check_output_size(cudnnConvolutionDescriptor_t conv, const char* op) const {
     int n = 0, k = 0, p = 0, q = 0;
     NIB_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(conv, x_desc, w_desc, &n, &k, &p, &q));
-    NIB_CHECK(p == g.P && q == g.Q, op, ": cuDNN's output size ", p, "x", q, " differs from ", g.P, "x", g.Q);
+    NIB_CHECK(p == int(g.P) && q == int(g.Q), op, ": cuDNN's output size ", p, "x", q, " differs from ", int(g.P), "x", int(g.Q));
   }
 
   bool padded_copy() const { return extra_top + extra_bottom + extra_left + extra_right > 0; }
-  size_t padded_bytes() const { return sizeof(float) * size_t(g.N) * g.C * Hp * Wp; }
+  size_t padded_bytes() const { return sizeof(float) * size_t(int(g.N)) * int(g.C) * Hp * Wp; }
   size_t window_offset() const { return size_t(extra_top) * Wp + extra_left; }
 
   // padded = 0 everywhere, then x copied into the window.
   void pad(const float* x, float* padded) const {
-    NIB_CUDA_CHECK(cudaMemsetAsync(padded, 0, padded_bytes(), cuda::stream()));
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), dense_desc, x, cudnn_util::zero(),
+    NIB_CUDA_CHECK(cudaMemsetAsync(padded, 0, padded_bytes(), nib::cuda::stream()));
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), dense_desc, x, cudnn_util::zero(),
                                          window_desc, padded + window_offset()));
   }
   // gx = the window of the padded gradient.
   void crop(const float* padded, float* gx) const {
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), window_desc, padded + window_offset(),
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), window_desc, padded + window_offset(),
                                          cudnn_util::zero(), dense_desc, gx));
   }
 };
@@ -168,7 +174,7 @@ struct PassPlan {
 struct ConvPlan {
   CudnnConv cv;
   PassPlan forward, backward_data, backward_weight;
-  ConvPlan(const Conv2dShape& s, const char* op) : cv(s, op) {
+  ConvPlan(const Conv2dProblem& s, const char* op) : cv(s, op) {
     cv.configure(forward.conv, CUDNN_FMA_MATH);
     cv.check_output_size(forward.conv, op);
   }
@@ -192,34 +198,34 @@ void run(PassPlan& plan, const CudnnConv& cv, const char* what, WorkspaceSize wo
       plan.sized = status == CUDNN_STATUS_SUCCESS;
     }
     if (status == CUDNN_STATUS_SUCCESS) {
-      cuda::Workspace workspace(plan.workspace_bytes);
+      nib::cuda::Workspace workspace(plan.workspace_bytes);
       status = execute(plan.conv, c.algo, workspace.data(), plan.workspace_bytes);
       if (status == CUDNN_STATUS_SUCCESS) return;
     }
-    if (status != CUDNN_STATUS_NOT_SUPPORTED || last) cuda::throw_cudnn_error(status, what, __FILE__, __LINE__);
+    if (status != CUDNN_STATUS_NOT_SUPPORTED || last) nib::cuda::throw_cudnn_error(status, what, __FILE__, __LINE__);
     ++plan.current;
     plan.sized = false;
   }
 }
 
 // The plan cache, keyed by every field of the shape and the TF32 setting.
-// Its lock is held for a whole library::conv2d_* call, so a plan is never
+// Its lock is held for a whole cudnn::conv2d_* call, so a plan is never
 // used by two threads at once nor dropped while in use.
 using PlanKey = std::pair<std::array<int64_t, 16>, bool>;
 
-PlanKey key_of(const Conv2dShape& s, bool tf32) {
+PlanKey key_of(const Conv2dProblem& s, bool tf32) {
   return {{s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.stride_h, s.stride_w, s.pad_top, s.pad_bottom, s.pad_left,
            s.pad_right, s.dilation_h, s.dilation_w, s.groups},
           tf32};
 }
 
 std::mutex& plans_mutex() {
-  static std::mutex* m = new std::mutex;  // never destroyed, like the cuDNN handle (tensor/cuda/context.cpp)
+  static std::mutex* m = new std::mutex;  // never destroyed, like the cuDNN handle (device/cuda/context.cpp)
   return *m;
 }
 
 // The plan for s under the current TF32 setting; the caller holds plans_mutex().
-ConvPlan& plan_for(const Conv2dShape& s, const char* op) {
+ConvPlan& plan_for(const Conv2dProblem& s, const char* op) {
   static auto* plans = new std::map<PlanKey, std::unique_ptr<ConvPlan>>;
   const PlanKey key = key_of(s, allow_tf32());
   auto it = plans->find(key);
@@ -231,15 +237,15 @@ ConvPlan& plan_for(const Conv2dShape& s, const char* op) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, const float* bias, float* y) {
-  const char* op = "library::conv2d_forward";
+void conv2d_forward(const Conv2dProblem& shape, const float* x, const float* w, const float* bias, float* y) {
+  const char* op = "cudnn::conv2d_forward";
   if (shape.N == 0) return;  // cuDNN refuses empty tensors
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   if (cv.padded_copy()) cv.pad(x, padded.as<float>());
   const float* input = cv.padded_copy() ? padded.as<float>() : x;
 
@@ -270,16 +276,16 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, co
   }
 }
 
-void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float* w, float* gx) {
-  const char* op = "library::conv2d_backward_data";
+void conv2d_backward_data(const Conv2dProblem& shape, const float* gy, const float* w, float* gx) {
+  const char* op = "cudnn::conv2d_backward_data";
   if (shape.N == 0) return;  // cuDNN refuses empty tensors
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
   // With an explicit pad, cuDNN writes the gradient of the padded input.
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   float* output = cv.padded_copy() ? padded.as<float>() : gx;
 
   PassPlan& pass = plan.backward_data;
@@ -307,20 +313,20 @@ void conv2d_backward_data(const Conv2dShape& shape, const float* gy, const float
   if (cv.padded_copy()) cv.crop(output, gx);
 }
 
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* gy, float* gw, float* gbias) {
-  const char* op = "library::conv2d_backward_weight";
+void conv2d_backward_weight(const Conv2dProblem& shape, const float* x, const float* gy, float* gw, float* gbias) {
+  const char* op = "cudnn::conv2d_backward_weight";
   if (shape.N == 0) {  // an empty batch (which cuDNN refuses): zero gradients
-    const size_t weights = size_t(shape.K) * shape.C_per_group() * shape.R * shape.S;
-    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, cuda::stream()));
-    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * size_t(shape.K), cuda::stream()));
+    const size_t weights = size_t(shape.K) * shape.C_per_group * shape.R * shape.S;
+    NIB_CUDA_CHECK(cudaMemsetAsync(gw, 0, sizeof(float) * weights, nib::cuda::stream()));
+    if (gbias) NIB_CUDA_CHECK(cudaMemsetAsync(gbias, 0, sizeof(float) * size_t(shape.K), nib::cuda::stream()));
     return;
   }
   std::lock_guard<std::mutex> lock(plans_mutex());
   ConvPlan& plan = plan_for(shape, op);
   const CudnnConv& cv = plan.cv;
-  cudnnHandle_t handle = cuda::cudnn();
+  cudnnHandle_t handle = nib::cuda::cudnn();
 
-  cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cv.padded_copy() ? cv.padded_bytes() : 0);
   if (cv.padded_copy()) cv.pad(x, padded.as<float>());
   const float* input = cv.padded_copy() ? padded.as<float>() : x;
 
@@ -352,4 +358,4 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   }
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cudnn

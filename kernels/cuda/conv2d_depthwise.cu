@@ -10,10 +10,10 @@
 //
 // Indexing (NCHW, Cg = 1):  x[((n*C + c)*H + h)*W + w],  w[(c*R + r)*S + s],
 //                           y[((n*C + c)*P + p)*Q + q]
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/block_sum.cuh"
 #include "kernels/cuda/conv2d_depthwise.h"
-#include "kernels/cuda/launch.cuh"
-#include "tensor/cuda/context.h"
 
 namespace nib::kernels::cuda_conv {
 
@@ -22,22 +22,22 @@ namespace {
 constexpr int kThreads = 256;
 
 // One thread per output y[n, c, p, q].
-__global__ void depthwise_forward_kernel(const Geometry s, const float* __restrict__ x, const float* __restrict__ w,
+__global__ void depthwise_forward_kernel(const Conv2dProblem s, const float* __restrict__ x, const float* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y) {
-  const int total = s.N * s.C * s.P * s.Q;
+  const int total = int(s.N) * int(s.C) * int(s.P) * int(s.Q);
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int q = i % s.Q, p = (i / s.Q) % s.P, nc = i / (s.P * s.Q), c = nc % s.C;
-  const float* plane = x + nc * s.H * s.W;
-  const float* filter = w + c * s.R * s.S;
+  const int q = i % int(s.Q), p = (i / int(s.Q)) % int(s.P), nc = i / (int(s.P) * int(s.Q)), c = nc % int(s.C);
+  const float* plane = x + nc * int(s.H) * int(s.W);
+  const float* filter = w + c * int(s.R) * int(s.S);
   float acc = bias ? bias[c] : 0.0f;
-  for (int r = 0; r < s.R; ++r) {
-    const int h = p * s.sh - s.pt + r * s.dh;
-    if (h < 0 || h >= s.H) continue;
-    for (int sx = 0; sx < s.S; ++sx) {
-      const int wi = q * s.sw - s.pl + sx * s.dw;
-      if (wi < 0 || wi >= s.W) continue;
-      acc += plane[h * s.W + wi] * filter[r * s.S + sx];
+  for (int r = 0; r < int(s.R); ++r) {
+    const int h = p * int(s.stride_h) - int(s.pad_top) + r * int(s.dilation_h);
+    if (h < 0 || h >= int(s.H)) continue;
+    for (int sx = 0; sx < int(s.S); ++sx) {
+      const int wi = q * int(s.stride_w) - int(s.pad_left) + sx * int(s.dilation_w);
+      if (wi < 0 || wi >= int(s.W)) continue;
+      acc += plane[h * int(s.W) + wi] * filter[r * int(s.S) + sx];
     }
   }
   y[i] = acc;
@@ -45,46 +45,46 @@ __global__ void depthwise_forward_kernel(const Geometry s, const float* __restri
 
 // One thread per input gradient gx[n, c, h, w]: the outputs (p, q) whose
 // window covered (h, w) through tap (r, s) satisfy p*sh = h + pt - r*dh.
-__global__ void depthwise_backward_data_kernel(const Geometry s, const float* __restrict__ gy,
+__global__ void depthwise_backward_data_kernel(const Conv2dProblem s, const float* __restrict__ gy,
                                                const float* __restrict__ w, float* __restrict__ gx) {
-  const int total = s.N * s.C * s.H * s.W;
+  const int total = int(s.N) * int(s.C) * int(s.H) * int(s.W);
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int wi = i % s.W, h = (i / s.W) % s.H, nc = i / (s.H * s.W), c = nc % s.C;
-  const float* gplane = gy + nc * s.P * s.Q;
-  const float* filter = w + c * s.R * s.S;
+  const int wi = i % int(s.W), h = (i / int(s.W)) % int(s.H), nc = i / (int(s.H) * int(s.W)), c = nc % int(s.C);
+  const float* gplane = gy + nc * int(s.P) * int(s.Q);
+  const float* filter = w + c * int(s.R) * int(s.S);
   float acc = 0.0f;
-  for (int r = 0; r < s.R; ++r) {
-    const int hp = h + s.pt - r * s.dh;
-    if (hp < 0 || hp % s.sh != 0) continue;
-    const int p = hp / s.sh;
-    if (p >= s.P) continue;
-    for (int sx = 0; sx < s.S; ++sx) {
-      const int wp = wi + s.pl - sx * s.dw;
-      if (wp < 0 || wp % s.sw != 0) continue;
-      const int q = wp / s.sw;
-      if (q >= s.Q) continue;
-      acc += gplane[p * s.Q + q] * filter[r * s.S + sx];
+  for (int r = 0; r < int(s.R); ++r) {
+    const int hp = h + int(s.pad_top) - r * int(s.dilation_h);
+    if (hp < 0 || hp % int(s.stride_h) != 0) continue;
+    const int p = hp / int(s.stride_h);
+    if (p >= int(s.P)) continue;
+    for (int sx = 0; sx < int(s.S); ++sx) {
+      const int wp = wi + int(s.pad_left) - sx * int(s.dilation_w);
+      if (wp < 0 || wp % int(s.stride_w) != 0) continue;
+      const int q = wp / int(s.stride_w);
+      if (q >= int(s.Q)) continue;
+      acc += gplane[p * int(s.Q) + q] * filter[r * int(s.S) + sx];
     }
   }
   gx[i] = acc;
 }
 
 // One block per filter tap gw[c, r, s]: the block sums gy * x over n, p, q.
-__global__ void depthwise_backward_weight_kernel(const Geometry s, const float* __restrict__ x,
+__global__ void depthwise_backward_weight_kernel(const Conv2dProblem s, const float* __restrict__ x,
                                                  const float* __restrict__ gy, float* __restrict__ gw) {
   const int tap = blockIdx.x;  // (c*R + r)*S + sx
-  const int sx = tap % s.S, r = (tap / s.S) % s.R, c = tap / (s.R * s.S);
-  const int PQ = s.P * s.Q;
+  const int sx = tap % int(s.S), r = (tap / int(s.S)) % int(s.R), c = tap / (int(s.R) * int(s.S));
+  const int PQ = int(s.P) * int(s.Q);
   float acc = 0.0f;
-  for (int i = threadIdx.x; i < s.N * PQ; i += blockDim.x) {
+  for (int i = threadIdx.x; i < int(s.N) * PQ; i += blockDim.x) {
     const int n = i / PQ, pq = i - n * PQ;
-    const int p = pq / s.Q, q = pq - p * s.Q;
-    const int h = p * s.sh - s.pt + r * s.dh;
-    const int wi = q * s.sw - s.pl + sx * s.dw;
-    if (h < 0 || h >= s.H || wi < 0 || wi >= s.W) continue;
-    const int nc = n * s.C + c;
-    acc += gy[nc * PQ + pq] * x[(nc * s.H + h) * s.W + wi];
+    const int p = pq / int(s.Q), q = pq - p * int(s.Q);
+    const int h = p * int(s.stride_h) - int(s.pad_top) + r * int(s.dilation_h);
+    const int wi = q * int(s.stride_w) - int(s.pad_left) + sx * int(s.dilation_w);
+    if (h < 0 || h >= int(s.H) || wi < 0 || wi >= int(s.W)) continue;
+    const int nc = n * int(s.C) + c;
+    acc += gy[nc * PQ + pq] * x[(nc * int(s.H) + h) * int(s.W) + wi];
   }
   acc = cuda_reduce::block_sum(acc);
   if (threadIdx.x == 0) gw[tap] = acc;
@@ -92,18 +92,18 @@ __global__ void depthwise_backward_weight_kernel(const Geometry s, const float* 
 
 }  // namespace
 
-void depthwise_forward(const Geometry& s, const float* x, const float* w, const float* bias, float* y) {
-  const int total = s.N * s.C * s.P * s.Q;
-  cuda_detail::launch(depthwise_forward_kernel, cuda::blocks_for(total, kThreads), kThreads, s, x, w, bias, y);
+void depthwise_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
+  const int total = int(s.N) * int(s.C) * int(s.P) * int(s.Q);
+  cuda_detail::launch(depthwise_forward_kernel, nib::cuda::blocks_for(total, kThreads), kThreads, s, x, w, bias, y);
 }
 
-void depthwise_backward_data(const Geometry& s, const float* gy, const float* w, float* gx) {
-  const int total = s.N * s.C * s.H * s.W;
-  cuda_detail::launch(depthwise_backward_data_kernel, cuda::blocks_for(total, kThreads), kThreads, s, gy, w, gx);
+void depthwise_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
+  const int total = int(s.N) * int(s.C) * int(s.H) * int(s.W);
+  cuda_detail::launch(depthwise_backward_data_kernel, nib::cuda::blocks_for(total, kThreads), kThreads, s, gy, w, gx);
 }
 
-void depthwise_backward_weight(const Geometry& s, const float* x, const float* gy, float* gw) {
-  const int taps = s.C * s.R * s.S;
+void depthwise_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw) {
+  const int taps = int(s.C) * int(s.R) * int(s.S);
   cuda_detail::launch(depthwise_backward_weight_kernel, taps, kThreads, s, x, gy, gw);
 }
 

@@ -1,4 +1,4 @@
-// Block copies and spatial zero padding on CUDA. The spec is
+// Block copies, spatial zero padding and batched transposes on CUDA. The spec is
 // kernels/cpu/copy_reference.cpp.
 //
 // copy2d is cudaMemcpy2DAsync: the copy engine moves strided rows at full
@@ -8,13 +8,16 @@
 // indexes in 32 bits below 2^31 elements (two 32-bit divisions per element
 // instead of three 64-bit ones; expected to matter in this memory-bound
 // kernel, not yet measured on a GPU).
+// transpose2d also gives each output element a thread: writes are coalesced,
+// reads are strided (a tiled shared-memory transpose would coalesce both; the
+// NCHW <-> NHWC conversions it serves are rare and small).
 // Speed: to be measured in bench/.
 #include <algorithm>
 
+#include "device/cuda/launch.cuh"
 #include "kernels/copy.h"
-#include "kernels/cuda/launch.cuh"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -32,6 +35,14 @@ __global__ void pad2d_kernel(Index planes, Index H, Index W, Index Ho, Index Wo,
     Index h = ho - top, w = wo - left;  // where this output comes from (a crop has negative top/left)
     bool inside = h >= 0 && h < H && w >= 0 && w < W;
     y[i] = inside ? x[(plane * H + h) * W + w] : 0.0f;
+  }
+}
+
+__global__ void transpose2d_kernel(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y) {
+  const int64_t n = batches * rows * cols;
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
+    int64_t r = i % rows, c = (i / rows) % cols, b = i / (rows * cols);  // y[b, c, r]
+    y[i] = x[(b * rows + r) * cols + c];
   }
 }
 
@@ -61,4 +72,10 @@ void pad2d(int64_t planes, int64_t H, int64_t W, int64_t top, int64_t bottom, in
   });
 }
 
-}  // namespace nib::kernels::custom
+void transpose2d(int64_t batches, int64_t rows, int64_t cols, const float* x, float* y) {
+  const int64_t n = batches * rows * cols;
+  if (n <= 0) return;
+  cuda_detail::launch(transpose2d_kernel, grid_for(n), kThreads, batches, rows, cols, x, y);
+}
+
+}  // namespace nib::kernels::cuda

@@ -1,4 +1,4 @@
-// Small RAII wrappers for the cuDNN descriptors nib's library:: kernels use,
+// Small RAII wrappers for the cuDNN descriptors nib's cudnn:: kernels use,
 // so that an exception between create and destroy leaks nothing. Only
 // *_cudnn.cpp files include this header (they are compiled only with cuDNN).
 #pragma once
@@ -6,7 +6,7 @@
 #include <climits>
 #include <cstdint>
 
-#include "tensor/cuda/context.h"
+#include "device/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::kernels::cudnn_util {

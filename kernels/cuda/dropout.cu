@@ -6,11 +6,11 @@
 // a cuRAND-per-thread kernel there is no state to initialise or store, and
 // the backward could even recompute the mask instead of reading it.
 // Speed: to be measured in bench/.
+#include "device/cuda/launch.cuh"
 #include "kernels/counter_rng.h"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/dropout.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -44,4 +44,4 @@ void dropout_backward(int64_t n, const float* gy, const uint8_t* mask, float p, 
   cuda_detail::launch(dropout_backward_kernel, grid_for(n), kThreads, n, gy, mask, keep_scale(p), gx);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

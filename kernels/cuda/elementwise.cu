@@ -19,10 +19,10 @@
 //     element, in 32 bits below 2^31 elements (expected to speed up this
 //     memory-bound kernel; not yet measured on a GPU).
 // Speed: to be measured in bench/.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/elementwise.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -290,4 +290,4 @@ void affine(int64_t n, float alpha, float beta, const float* x, float* y) {
   cuda_detail::launch(affine_kernel, grid_for(n), kThreads, n, alpha, beta, x, y);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -1,6 +1,6 @@
-// GEMM rung 4 of 5, the one nib uses by default (custom::gemm): 128 x 128 block tiles,
+// GEMM rung 4 of 5, the one nib uses by default (cuda::gemm): 128 x 128 block tiles,
 // 8 x 8 per thread, double-buffered shared memory. When the caller allows
-// TF32 (kernels::allow_tf32()), custom::gemm hands the call to rung 5
+// TF32 (kernels::allow_tf32()), cuda::gemm hands the call to rung 5
 // (gemm_tf32.cu, tensor cores) instead.
 //
 // What changes from rung 3 (gemm_regblock.cu):
@@ -20,13 +20,13 @@
 // Everything else (fetch4 with float4 when aligned, zero-filled edges,
 // beta == 0 never reading C) is shared with rung 3 (gemm_common.cuh).
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/context.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -125,13 +125,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // TF32 keeps 10 mantissa bits, so results carry ~1e-3 relative error
   // instead of FP32's ~1e-7: only when the caller allows it (off by default),
   // and only on GPUs with TF32 tensor cores (compute capability 8.0+).
-  if (allow_tf32() && cuda::properties().major >= 8) {
+  if (allow_tf32() && nib::cuda::properties().major >= 8) {
     gemm_tf32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  if (!cuda_gemm::check_gemm("custom::gemm", M, N, K, lda, ldb, ldc, kBM)) return;
+  if (!cuda_gemm::check_gemm("cuda::gemm", M, N, K, lda, ldb, ldc, kBM)) return;
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
   cuda_detail::launch(gemm_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -1,4 +1,4 @@
-// library::gemm: the same row-major GEMM through cuBLAS.
+// cublas::gemm: the same row-major GEMM through cuBLAS.
 //
 // cuBLAS is column-major. A row-major matrix X [rows, cols] with leading
 // dimension ld is, byte for byte, the column-major matrix Xᵀ [cols, rows]
@@ -16,19 +16,19 @@
 #include <algorithm>
 #include <climits>
 
+#include "device/cuda/context.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/context.h"
 #include "util/error.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cublas {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  NIB_CHECK(M >= 0 && N >= 0 && K >= 0, "library::gemm: negative size M=", M, " N=", N, " K=", K);
+  NIB_CHECK(M >= 0 && N >= 0 && K >= 0, "cublas::gemm: negative size M=", M, " N=", N, " K=", K);
   if (M == 0 || N == 0) return;
   NIB_CHECK(M <= INT_MAX && N <= INT_MAX && K <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX,
-            "library::gemm: sizes beyond 2^31 are not supported by cublasSgemm (M=", M, " N=", N, " K=", K, ")");
+            "cublas::gemm: sizes beyond 2^31 are not supported by cublasSgemm (M=", M, " N=", N, " K=", K, ")");
   // cuBLAS validates ld >= the number of rows of each column-major view,
   // even when the view has a single column, where a row-major caller may
   // pass anything (the stride is never used); likewise for an empty
@@ -39,14 +39,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   auto fix_ld = [](const char* what, int64_t ld, int64_t rows, int64_t cols) {
     const int64_t need = std::max<int64_t>(rows, 1);
     if (cols <= 1 || rows == 0) return std::max(ld, need);  // one column, or an empty matrix
-    NIB_CHECK(ld >= need, "library::gemm: ", what, "=", ld, " is smaller than the row length ", need);
+    NIB_CHECK(ld >= need, "cublas::gemm: ", what, "=", ld, " is smaller than the row length ", need);
     return ld;
   };
   lda = fix_ld("lda", lda, trans_a ? M : K, trans_a ? K : M);
   ldb = fix_ld("ldb", ldb, trans_b ? K : N, trans_b ? N : K);
   ldc = fix_ld("ldc", ldc, N, M);
 
-  cublasHandle_t handle = cuda::cublas();  // already bound to cuda::stream()
+  cublasHandle_t handle = nib::cuda::cublas();  // already bound to nib::cuda::stream()
   NIB_CUBLAS_CHECK(cublasSetMathMode(handle, allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -56,4 +56,4 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
                                static_cast<int>(ldc)));
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cublas

@@ -12,12 +12,12 @@
 // A loads are one address broadcast to the warp. The kernel is limited by
 // memory bandwidth long before the arithmetic units are busy.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -39,10 +39,10 @@ __global__ void gemm_naive_kernel(bool trans_a, bool trans_b, int64_t M, int64_t
 
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!cuda_gemm::check_gemm("custom::gemm_naive", M, N, K, lda, ldb, ldc, kBlock)) return;
+  if (!cuda_gemm::check_gemm("cuda::gemm_naive", M, N, K, lda, ldb, ldc, kBlock)) return;
   dim3 block(kBlock, kBlock);
   dim3 grid(cuda_gemm::tiles(N, kBlock), cuda_gemm::tiles(M, kBlock));
   cuda_detail::launch(gemm_naive_kernel, grid, block, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

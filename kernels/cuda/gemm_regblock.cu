@@ -20,12 +20,12 @@
 // small (64 threads) and every tile still waits for its global loads
 // (two __syncthreads per step, nothing overlapped). Rung 4 attacks that.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -106,9 +106,9 @@ __global__ void __launch_bounds__(kThreads, 8)
 
 void gemm_regblock(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!cuda_gemm::check_gemm("custom::gemm_regblock", M, N, K, lda, ldb, ldc, kBM)) return;
+  if (!cuda_gemm::check_gemm("cuda::gemm_regblock", M, N, K, lda, ldb, ldc, kBM)) return;
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
   cuda_detail::launch(gemm_regblock_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -1,4 +1,4 @@
-// GEMM rung 5 of 5: TF32 tensor cores (custom::gemm_tf32). custom::gemm runs it
+// GEMM rung 5 of 5: TF32 tensor cores (cuda::gemm_tf32). cuda::gemm runs it
 // instead of rung 4 when kernels::allow_tf32() is true; off by default.
 //
 // What changes from rung 4 (gemm.cu):
@@ -43,14 +43,14 @@
 //
 // Needs compute capability 8.0 (Ampere) or newer. The body is compiled only
 // for sm_80+ (the WMMA TF32 types do not exist below); the host wrapper
-// refuses older GPUs, and custom::gemm falls back to rung 4 on them.
+// refuses older GPUs, and cuda::gemm falls back to rung 4 on them.
 // Speed: not yet measured on a GPU.
 #include <mma.h>
 
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
 // The WMMA TF32 types and __float_to_tf32 exist in the host pass and when
 // compiling for sm_80 or newer; for older targets the kernel is an empty stub.
@@ -58,7 +58,7 @@
 #define NIB_TF32_TENSOR_CORES 1
 #endif
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -216,12 +216,12 @@ __global__ void __launch_bounds__(kThreads)
 
 void gemm_tf32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!cuda_gemm::check_gemm("custom::gemm_tf32", M, N, K, lda, ldb, ldc, kBM)) return;
-  const cudaDeviceProp& prop = cuda::properties();
-  NIB_CHECK(prop.major >= 8, "custom::gemm_tf32: TF32 tensor cores need compute capability 8.0 or newer; ", prop.name,
+  if (!cuda_gemm::check_gemm("cuda::gemm_tf32", M, N, K, lda, ldb, ldc, kBM)) return;
+  const cudaDeviceProp& prop = nib::cuda::properties();
+  NIB_CHECK(prop.major >= 8, "cuda::gemm_tf32: TF32 tensor cores need compute capability 8.0 or newer; ", prop.name,
             " is ", prop.major, ".", prop.minor);
   dim3 grid(cuda_gemm::tiles(N, kBN), cuda_gemm::tiles(M, kBM));
   cuda_detail::launch(gemm_tf32_kernel, grid, kThreads, trans_a, trans_b, M, N, K, alpha, A, lda, cuda_gemm::can_load_float4(A, lda), B, ldb, cuda_gemm::can_load_float4(B, ldb), beta, C, ldc);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -17,12 +17,12 @@
 // shared memory, though fast, is far slower than registers. Rung 3 fixes
 // that by computing several outputs per thread.
 // Speed: measured in bench/ (pending a GPU run).
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
-#include "tensor/cuda/context.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 namespace {
 
@@ -73,10 +73,10 @@ __global__ void gemm_tiled_kernel(bool trans_a, bool trans_b, int64_t M, int64_t
 
 void gemm_tiled(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!cuda_gemm::check_gemm("custom::gemm_tiled", M, N, K, lda, ldb, ldc, kTile)) return;
+  if (!cuda_gemm::check_gemm("cuda::gemm_tiled", M, N, K, lda, ldb, ldc, kTile)) return;
   dim3 block(kTile, kTile);
   dim3 grid(cuda_gemm::tiles(N, kTile), cuda_gemm::tiles(M, kTile));
   cuda_detail::launch(gemm_tiled_kernel, grid, block, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

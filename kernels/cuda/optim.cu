@@ -13,12 +13,12 @@
 // vary wildly. Speed: to be measured in bench/.
 #include <vector>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/optim.h"
 #include "kernels/optim_update.h"
 #include "util/error.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -76,7 +76,7 @@ void for_each_chunk(const std::vector<ParamSlot>& slots, Launch launch) {
 void sgd_step(const std::vector<ParamSlot>& slots, const SgdParams& params) {
   if (params.momentum != 0.0f)
     for (const ParamSlot& slot : slots)
-      NIB_CHECK(slot.n <= 0 || slot.state1 != nullptr, "sgd_step (custom): momentum needs a buffer in every slot");
+      NIB_CHECK(slot.n <= 0 || slot.state1 != nullptr, "sgd_step (cuda): momentum needs a buffer in every slot");
   const SgdScalars k = sgd_scalars(params);
   for_each_chunk(slots, [&](const SlotChunk& chunk, int64_t largest) {
     cuda_detail::launch(sgd_kernel, grid_for(largest), kThreads, chunk, params, k);
@@ -86,11 +86,11 @@ void sgd_step(const std::vector<ParamSlot>& slots, const SgdParams& params) {
 void adam_step(const std::vector<ParamSlot>& slots, const AdamParams& params) {
   for (const ParamSlot& slot : slots)
     NIB_CHECK(slot.n <= 0 || (slot.state1 != nullptr && slot.state2 != nullptr),
-              "adam_step (custom): every slot needs both moment buffers");
+              "adam_step (cuda): every slot needs both moment buffers");
   AdamScalars k = adam_scalars(params);
   for_each_chunk(slots, [&](const SlotChunk& chunk, int64_t largest) {
     cuda_detail::launch(adam_kernel, grid_for(largest), kThreads, chunk, params, k);
   });
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -19,10 +19,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/pool.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -229,4 +229,4 @@ void global_avg_pool_backward(int64_t planes, int64_t HW, const float* gy, float
   });
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

@@ -2,9 +2,9 @@
 // (pool_cudnn.cpp). See pool_argmax.h.
 #include <climits>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/context.h"
+#include "device/cuda/launch.cuh"
 #include "kernels/cuda/pool_argmax.h"
-#include "tensor/cuda/context.h"
 #include "util/error.h"
 
 namespace nib::kernels::cuda_pool {
@@ -67,18 +67,18 @@ __global__ void scatter_kernel(const Dims d, const float* __restrict__ gy, const
 }  // namespace
 
 void max_pool_argmax(const Pool2dShape& s, const float* x, const float* y, int32_t* argmax) {
-  const Dims d = dims_of(s, "library::max_pool_forward");
+  const Dims d = dims_of(s, "cudnn::max_pool_forward");
   const int outputs = d.planes * d.P * d.Q;
   if (outputs == 0) return;
-  cuda_detail::launch(argmax_kernel, cuda::blocks_for(outputs, 256), 256, d, x, y, argmax);
+  cuda_detail::launch(argmax_kernel, nib::cuda::blocks_for(outputs, 256), 256, d, x, y, argmax);
 }
 
 void max_pool_scatter(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx) {
-  const Dims d = dims_of(s, "library::max_pool_backward");
-  NIB_CUDA_CHECK(cudaMemsetAsync(gx, 0, sizeof(float) * size_t(d.planes) * d.H * d.W, cuda::stream()));
+  const Dims d = dims_of(s, "cudnn::max_pool_backward");
+  NIB_CUDA_CHECK(cudaMemsetAsync(gx, 0, sizeof(float) * size_t(d.planes) * d.H * d.W, nib::cuda::stream()));
   const int outputs = d.planes * d.P * d.Q;
   if (outputs == 0) return;
-  cuda_detail::launch(scatter_kernel, cuda::blocks_for(outputs, 256), 256, d, gy, argmax, gx);
+  cuda_detail::launch(scatter_kernel, nib::cuda::blocks_for(outputs, 256), 256, d, gy, argmax, gx);
 }
 
 }  // namespace nib::kernels::cuda_pool

@@ -1,4 +1,4 @@
-// The two small kernels library:: max pooling needs besides cuDNN
+// The two small kernels cudnn:: max pooling needs besides cuDNN
 // (pool_cudnn.cpp): cuDNN's max pooling returns only the maxima, while nib's
 // MaxPoolBackwardFn works from the index of each window's winner.
 #pragma once

@@ -1,4 +1,4 @@
-// library:: pooling through cuDNN.
+// cudnn:: pooling through cuDNN.
 //
 // Max pooling. cuDNN computes the maxima; nib's backward interface works
 // from the winner's index (argmax), which cuDNN does not return, so a small
@@ -13,7 +13,7 @@
 // the padding value: -inf for max pooling (padding never wins), 0 for
 // average pooling that counts padding in the divisor. Average pooling that
 // excludes padding cannot be expressed that way (the copied border would
-// count), so that one case runs nib's custom:: kernel instead.
+// count), so that one case runs nib's cuda:: kernel instead.
 //
 // Global average pooling is a mean over each plane: cudnnReduceTensor
 // (AVG) forward; the backward spreads gy/HW over the plane with
@@ -26,7 +26,7 @@
 #include "kernels/cuda/pool_argmax.h"
 #include "kernels/pool.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cudnn {
 
 namespace {
 
@@ -81,14 +81,14 @@ struct CudnnPool {
   void pad(const float* x, float* padded, float fill) const {
     TensorDesc all(N, C, Hp, Wp), dense(N, C, H, W);
     TensorDesc win = window();
-    NIB_CUDNN_CHECK(cudnnSetTensor(cuda::cudnn(), all, padded, &fill));
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), dense, x, cudnn_util::zero(), win,
+    NIB_CUDNN_CHECK(cudnnSetTensor(nib::cuda::cudnn(), all, padded, &fill));
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), dense, x, cudnn_util::zero(), win,
                                          padded + window_offset()));
   }
   void crop(const float* padded, float* gx) const {
     TensorDesc dense(N, C, H, W);
     TensorDesc win = window();
-    NIB_CUDNN_CHECK(cudnnTransformTensor(cuda::cudnn(), cudnn_util::one(), win, padded + window_offset(),
+    NIB_CUDNN_CHECK(cudnnTransformTensor(nib::cuda::cudnn(), cudnn_util::one(), win, padded + window_offset(),
                                          cudnn_util::zero(), dense, gx));
   }
 };
@@ -102,7 +102,7 @@ bool symmetric(const Pool2dShape& s) { return s.pad_top == s.pad_bottom && s.pad
 // two memsets on every backward call. Callers hold zeros_mutex() while
 // cuDNN may read the buffer, so no other thread replaces it meanwhile.
 std::mutex& zeros_mutex() {
-  static auto* m = new std::mutex;  // never destroyed, like the cuDNN handle (tensor/cuda/context.cpp)
+  static auto* m = new std::mutex;  // never destroyed, like the cuDNN handle (device/cuda/context.cpp)
   return *m;
 }
 const float* zeros_of_at_least(size_t bytes) {
@@ -111,11 +111,11 @@ const float* zeros_of_at_least(size_t bytes) {
   if (bytes > size) {
     // The old buffer goes back to the caching allocator, which serves the
     // same stream: whatever still reads it runs before any new user.
-    if (buffer) cuda::release(buffer);
+    if (buffer) nib::cuda::release(buffer);
     buffer = nullptr;  // consistent even if allocate throws
     size = 0;
-    buffer = cuda::allocate(bytes);
-    NIB_CUDA_CHECK(cudaMemsetAsync(buffer, 0, bytes, cuda::stream()));
+    buffer = nib::cuda::allocate(bytes);
+    NIB_CUDA_CHECK(cudaMemsetAsync(buffer, 0, bytes, nib::cuda::stream()));
     size = bytes;
   }
   return static_cast<const float*>(buffer);
@@ -125,11 +125,11 @@ const float* zeros_of_at_least(size_t bytes) {
 
 void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   if (s.N * s.C == 0) return;
-  CudnnPool cp(s, CUDNN_POOLING_MAX, "library::max_pool_forward");
-  cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
+  CudnnPool cp(s, CUDNN_POOLING_MAX, "cudnn::max_pool_forward");
+  nib::cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
   if (cp.padded_copy()) cp.pad(x, padded.as<float>(), -INFINITY);
   const float* input = cp.padded_copy() ? padded.as<float>() : x;
-  NIB_CUDNN_CHECK(cudnnPoolingForward(cuda::cudnn(), cp.pool, cudnn_util::one(), cp.x_desc, input,
+  NIB_CUDNN_CHECK(cudnnPoolingForward(nib::cuda::cudnn(), cp.pool, cudnn_util::one(), cp.x_desc, input,
                                       cudnn_util::zero(), cp.y_desc, y));
   // The argmax kernel reads the original x with the original padding.
   if (argmax) cuda_pool::max_pool_argmax(s, x, y, argmax);
@@ -141,36 +141,36 @@ void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* arg
 
 void avg_pool_forward(const Pool2dShape& s, const float* x, float* y, bool count_include_pad) {
   if (s.N * s.C == 0) return;
-  if (!count_include_pad && !symmetric(s)) return custom::avg_pool_forward(s, x, y, count_include_pad);
+  if (!count_include_pad && !symmetric(s)) return cuda::avg_pool_forward(s, x, y, count_include_pad);
   const cudnnPoolingMode_t mode =
       count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
-  CudnnPool cp(s, mode, "library::avg_pool_forward");
-  cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
+  CudnnPool cp(s, mode, "cudnn::avg_pool_forward");
+  nib::cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
   if (cp.padded_copy()) cp.pad(x, padded.as<float>(), 0.0f);
   const float* input = cp.padded_copy() ? padded.as<float>() : x;
-  NIB_CUDNN_CHECK(cudnnPoolingForward(cuda::cudnn(), cp.pool, cudnn_util::one(), cp.x_desc, input,
+  NIB_CUDNN_CHECK(cudnnPoolingForward(nib::cuda::cudnn(), cp.pool, cudnn_util::one(), cp.x_desc, input,
                                       cudnn_util::zero(), cp.y_desc, y));
 }
 
 void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool count_include_pad) {
   if (s.N * s.C == 0) return;
-  if (!count_include_pad && !symmetric(s)) return custom::avg_pool_backward(s, gy, gx, count_include_pad);
+  if (!count_include_pad && !symmetric(s)) return cuda::avg_pool_backward(s, gy, gx, count_include_pad);
   const cudnnPoolingMode_t mode =
       count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
-  CudnnPool cp(s, mode, "library::avg_pool_backward");
+  CudnnPool cp(s, mode, "cudnn::avg_pool_backward");
   // x and y: the shared zero buffer (see zeros_of_at_least).
   const size_t x_bytes = cp.padded_bytes(), y_bytes = sizeof(float) * size_t(cp.N) * cp.C * cp.P * cp.Q;
   std::lock_guard<std::mutex> lock(zeros_mutex());
   const float* zeros = zeros_of_at_least(std::max(x_bytes, y_bytes));
-  cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
+  nib::cuda::Workspace padded(cp.padded_copy() ? cp.padded_bytes() : 0);
   float* output = cp.padded_copy() ? padded.as<float>() : gx;
-  NIB_CUDNN_CHECK(cudnnPoolingBackward(cuda::cudnn(), cp.pool, cudnn_util::one(), cp.y_desc, zeros, cp.y_desc, gy,
+  NIB_CUDNN_CHECK(cudnnPoolingBackward(nib::cuda::cudnn(), cp.pool, cudnn_util::one(), cp.y_desc, zeros, cp.y_desc, gy,
                                        cp.x_desc, zeros, cudnn_util::zero(), cp.x_desc, output));
   if (cp.padded_copy()) cp.crop(output, gx);
 }
 
 void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* y) {
-  const char* op = "library::global_avg_pool_forward";
+  const char* op = "cudnn::global_avg_pool_forward";
   if (planes == 0) return;
   NIB_CHECK(HW > 0, op, ": empty planes");
   TensorDesc x_desc(to_int(planes, op), 1, 1, to_int(HW, op)), y_desc(to_int(planes, op), 1, 1, 1);
@@ -181,9 +181,9 @@ void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* 
                                                    CUDNN_PROPAGATE_NAN, CUDNN_REDUCE_TENSOR_NO_INDICES,
                                                    CUDNN_32BIT_INDICES));
     size_t bytes = 0;
-    NIB_CUDNN_CHECK(cudnnGetReductionWorkspaceSize(cuda::cudnn(), reduce, x_desc, y_desc, &bytes));
-    cuda::Workspace workspace(bytes);
-    NIB_CUDNN_CHECK(cudnnReduceTensor(cuda::cudnn(), reduce, nullptr, 0, workspace.data(), bytes, cudnn_util::one(),
+    NIB_CUDNN_CHECK(cudnnGetReductionWorkspaceSize(nib::cuda::cudnn(), reduce, x_desc, y_desc, &bytes));
+    nib::cuda::Workspace workspace(bytes);
+    NIB_CUDNN_CHECK(cudnnReduceTensor(nib::cuda::cudnn(), reduce, nullptr, 0, workspace.data(), bytes, cudnn_util::one(),
                                       x_desc, x, cudnn_util::zero(), y_desc, y));
   } catch (...) {
     cudnnDestroyReduceTensorDescriptor(reduce);
@@ -193,14 +193,14 @@ void global_avg_pool_forward(int64_t planes, int64_t HW, const float* x, float* 
 }
 
 void global_avg_pool_backward(int64_t planes, int64_t HW, const float* gy, float* gx) {
-  const char* op = "library::global_avg_pool_backward";
+  const char* op = "cudnn::global_avg_pool_backward";
   if (planes == 0 || HW == 0) return;
   TensorDesc gy_desc(to_int(planes, op), 1, 1, 1), gx_desc(to_int(planes, op), 1, 1, to_int(HW, op));
   // gx = (1/HW) * gy broadcast along the plane. gx is zeroed first so that
   // garbage (NaN) in it cannot leak through the beta = 0 blend.
-  NIB_CUDA_CHECK(cudaMemsetAsync(gx, 0, sizeof(float) * size_t(planes) * size_t(HW), cuda::stream()));
+  NIB_CUDA_CHECK(cudaMemsetAsync(gx, 0, sizeof(float) * size_t(planes) * size_t(HW), nib::cuda::stream()));
   const float scale = 1.0f / static_cast<float>(HW);
-  NIB_CUDNN_CHECK(cudnnAddTensor(cuda::cudnn(), &scale, gy_desc, gy, cudnn_util::zero(), gx_desc, gx));
+  NIB_CUDNN_CHECK(cudnnAddTensor(nib::cuda::cudnn(), &scale, gy_desc, gy, cudnn_util::zero(), gx_desc, gx));
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cudnn

@@ -14,10 +14,10 @@
 // A full sum uses a single block, which cannot use the whole GPU; a two-pass
 // (per-block partial sums, then one block) version would. To be measured in
 // bench/.
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/reduce.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -75,4 +75,4 @@ void expand(int64_t outer, int64_t reduce, int64_t inner, float scale, const flo
   cuda_detail::launch(expand_kernel, grid_for(n), kThreads, n, reduce, inner, scale, gy, gx);
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

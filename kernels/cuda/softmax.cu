@@ -20,11 +20,11 @@
 #include <cmath>
 #include <string>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "kernels/softmax.h"
 #include "util/error.h"
 
-namespace nib::kernels::custom {
+namespace nib::kernels::cuda {
 
 using namespace cuda_detail;
 
@@ -137,7 +137,7 @@ __global__ void cross_entropy_backward_kernel(Index rows, Index cols, const floa
 // the host would copy them there on every call, and that copy waits for
 // everything queued before it (the whole forward pass), every training
 // step. The error surfaces at the first wait for the GPU after the call
-// (loss.item(), cuda::synchronize; tensor/cuda/context.h), with the message
+// (loss.item(), nib::cuda::synchronize; device/cuda/context.h), with the message
 // the CPU check gives at the call.
 std::string describe_bad_label(long long position, int label, long long classes) {
   return str("cross_entropy: label ", label, " at position ", position, " is outside [0, ", classes,
@@ -165,7 +165,7 @@ void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* g
 void cross_entropy_forward(int64_t rows, int64_t cols, const float* logits, const int32_t* labels, float smoothing,
                            float* loss_rows, float* probs) {
   if (rows <= 0 || cols <= 0) return;
-  NIB_CHECK(rows < (int64_t{1} << 32), "custom::cross_entropy_forward: ", rows, " rows; at most 2^32 are supported");
+  NIB_CHECK(rows < (int64_t{1} << 32), "cuda::cross_entropy_forward: ", rows, " rows; at most 2^32 are supported");
   cuda_detail::launch(cross_entropy_forward_kernel, grid_for_items(rows), threads_for_row(cols), rows, cols, logits,
                       labels, smoothing, loss_rows, probs, label_errors().arm());
 }
@@ -181,4 +181,4 @@ void cross_entropy_backward(int64_t rows, int64_t cols, const float* probs, cons
   });
 }
 
-}  // namespace nib::kernels::custom
+}  // namespace nib::kernels::cuda

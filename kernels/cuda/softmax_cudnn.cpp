@@ -1,4 +1,4 @@
-// library:: softmax and log-softmax through cuDNN.
+// cudnn:: softmax and log-softmax through cuDNN.
 //
 // A [rows, cols] matrix is described as [rows, cols, 1, 1] and normalised
 // per instance (CUDNN_SOFTMAX_MODE_INSTANCE: over C*H*W = cols for each
@@ -7,11 +7,11 @@
 // the log-softmax output y, as SoftmaxBackwardFn passes.
 //
 // Cross-entropy has no cuDNN call (it is a fused log-softmax + gather);
-// library:: uses nib's custom:: kernels for it.
+// cudnn:: uses nib's cuda:: kernels for it.
 #include "kernels/cuda/cudnn_util.h"
 #include "kernels/softmax.h"
 
-namespace nib::kernels::library {
+namespace nib::kernels::cudnn {
 
 namespace {
 
@@ -25,26 +25,26 @@ cudnnSoftmaxAlgorithm_t algorithm(bool log) { return log ? CUDNN_SOFTMAX_LOG : C
 
 void softmax_forward(int64_t rows, int64_t cols, const float* x, float* y, bool log) {
   if (rows == 0 || cols == 0) return;
-  auto desc = matrix_desc(rows, cols, "library::softmax_forward");
-  NIB_CUDNN_CHECK(cudnnSoftmaxForward(cuda::cudnn(), algorithm(log), CUDNN_SOFTMAX_MODE_INSTANCE, cudnn_util::one(),
+  auto desc = matrix_desc(rows, cols, "cudnn::softmax_forward");
+  NIB_CUDNN_CHECK(cudnnSoftmaxForward(nib::cuda::cudnn(), algorithm(log), CUDNN_SOFTMAX_MODE_INSTANCE, cudnn_util::one(),
                                       desc, x, cudnn_util::zero(), desc, y));
 }
 
 void softmax_backward(int64_t rows, int64_t cols, const float* y, const float* gy, float* gx, bool log) {
   if (rows == 0 || cols == 0) return;
-  auto desc = matrix_desc(rows, cols, "library::softmax_backward");
-  NIB_CUDNN_CHECK(cudnnSoftmaxBackward(cuda::cudnn(), algorithm(log), CUDNN_SOFTMAX_MODE_INSTANCE,
+  auto desc = matrix_desc(rows, cols, "cudnn::softmax_backward");
+  NIB_CUDNN_CHECK(cudnnSoftmaxBackward(nib::cuda::cudnn(), algorithm(log), CUDNN_SOFTMAX_MODE_INSTANCE,
                                        cudnn_util::one(), desc, y, desc, gy, cudnn_util::zero(), desc, gx));
 }
 
 void cross_entropy_forward(int64_t rows, int64_t cols, const float* logits, const int32_t* labels, float smoothing,
                            float* loss_rows, float* probs) {
-  custom::cross_entropy_forward(rows, cols, logits, labels, smoothing, loss_rows, probs);
+  cuda::cross_entropy_forward(rows, cols, logits, labels, smoothing, loss_rows, probs);
 }
 
 void cross_entropy_backward(int64_t rows, int64_t cols, const float* probs, const int32_t* labels, float smoothing,
                             const float* grad_loss, float* gx) {
-  custom::cross_entropy_backward(rows, cols, probs, labels, smoothing, grad_loss, gx);
+  cuda::cross_entropy_backward(rows, cols, probs, labels, smoothing, grad_loss, gx);
 }
 
-}  // namespace nib::kernels::library
+}  // namespace nib::kernels::cudnn

@@ -40,6 +40,21 @@ expect_failure() {  # expect_failure WHAT LINES PATTERN -- ARGS...
 }
 printf 'not a zip archive' >"$tmp/garbage.pth"
 expect_failure "garbage" 1 "garbage.pth" -- "$tmp/garbage.pth" "$tmp/bad.safetensors"
+# The format is told by the content, whatever the name: neither format is said so, not "header length".
+neither="not a PyTorch checkpoint (zip) or safetensors file"
+expect_failure "garbage .pth" 1 "garbage.pth: $neither" -- "$tmp/garbage.pth" "$tmp/bad.safetensors"
+printf 'a text file, long enough to read a header length from\n' >"$tmp/notes.txt"
+expect_failure "text file" 1 "notes.txt: $neither" -- "$tmp/notes.txt" "$tmp/bad.safetensors"
+grep -q "header length" "$tmp/stderr" && fail "text file: the message still speaks of a header length"
+cp "$tmp/notes.txt" "$tmp/notes.safetensors"
+expect_failure "text file named .safetensors" 1 "notes.safetensors: $neither" -- "$tmp/notes.safetensors" "$tmp/bad.safetensors"
+printf 'x' >"$tmp/tiny.bin"
+expect_failure "one-byte file" 1 "tiny.bin: $neither" -- "$tmp/tiny.bin" "$tmp/bad.safetensors"
+printf '\x80\x02}q\x00.' >"$tmp/legacy.pth"
+expect_failure "legacy pickle checkpoint" 1 "legacy PyTorch checkpoint" -- "$tmp/legacy.pth" "$tmp/bad.safetensors"
+# A checkpoint is found by its content under any name.
+cp "$src/tests/fixtures/pth/small.pth" "$tmp/small.weights"
+[[ $("$nib" convert "$tmp/small.weights" "$tmp/small2.safetensors") == *"11 tensors"* ]] || fail "a zip checkpoint named .weights was not read"
 expect_failure "missing input" 1 "nothing-here.pth" -- "$tmp/nothing-here.pth" "$tmp/bad.safetensors"
 expect_failure "pickled module" 1 "module.pth" -- "$src/tests/fixtures/pth/module.pth" "$tmp/bad.safetensors"
 expect_failure "output not safetensors" 1 ".safetensors" -- "$src/tests/fixtures/pth/small.pth" "$tmp/bad.pth"

@@ -59,6 +59,21 @@ fi
   --batch-size 16 --threads 1 --quiet --cache-features --out "$work/cached" >"$work/cached.log" 2>&1 \
   && grep -q "cached  features" "$work/cached.log" || { fail "--cache-features"; cat "$work/cached.log"; }
 
+# ---- Defaults: on small data the two-stage recipe, printed as chosen ------------------------
+"$nib" finetune --weights "$weights" --data "$work/digits.csv" --image-size 32 --head gap,dense8 --epochs 2 \
+  --batch-size 16 --threads 1 --quiet --out "$work/defaults" >"$work/defaults.log" 2>&1 \
+  || { fail "finetune with default stages"; cat "$work/defaults.log"; }
+for want in "--unfreeze auto (default): 108 training images <= 10000" "--cache-features auto: on" \
+            "--schedule cosine (default)" "on cached features" "stage 2: the last 6 blocks" \
+            "unfreezing features.18, features.17, features.16, features.15, features.14, features.13"; do
+  grep -qF -- "$want" "$work/defaults.log" || { fail "default plan lacks '$want'"; cat "$work/defaults.log"; }
+done
+# Every default can be overridden: the head alone, on images rather than cached features.
+"$nib" finetune --weights "$weights" --data "$work/digits.csv" --image-size 32 --head gap,dense8 --epochs 1 \
+  --batch-size 16 --threads 1 --quiet --unfreeze none --no-cache-features --out "$work/overridden" \
+  >"$work/overridden.log" 2>&1 || { fail "finetune with overrides"; cat "$work/overridden.log"; }
+grep -q "unfreezing\|cached  features\|stage 2" "$work/overridden.log" && { fail "overrides ignored"; cat "$work/overridden.log"; }
+
 # ---- Bad options and input -----------------------------------------------------------------
 expect_error() {  # expect_error WHAT PATTERN ARGS...
   local what="$1" pattern="$2"
@@ -74,7 +89,9 @@ expect_error() {  # expect_error WHAT PATTERN ARGS...
 expect_error "no --weights" "--weights is required" --data "$work/digits.csv"
 expect_error "weights of another architecture" "for vgg16, not mobilenet_v2" \
   --model mobilenet_v2 --weights "$src/tests/fixtures/torchvision/vgg16.safetensors" --data "$work/digits.csv" --image-size 32
-expect_error "--unfreeze-after without --unfreeze" "needs --unfreeze" "${common[@]:0:6}" --unfreeze-after 1
+expect_error "--unfreeze-after with --unfreeze none" "needs --unfreeze" "${common[@]:0:6}" --unfreeze none --unfreeze-after 1
+expect_error "--cache-features with --no-cache-features" "contradict" --weights "$weights" --data "$work/digits.csv" \
+  --cache-features --no-cache-features
 expect_error "--cache-features with --augment" "cannot be combined" --weights "$weights" --data "$work/digits.csv" \
   --cache-features --augment digits
 expect_error "--unfreeze with nothing frozen" "needs a frozen base" --weights "$weights" --data "$work/digits.csv" \

@@ -34,7 +34,8 @@ for i in 0 1 2 3 4 5; do
   bmp "$work/db/blue/$i.BMP" 20 20 $((200 + i * 5))
 done
 
-"$nib" index --model pixels --image-size 4 --images "$work/db" --out "$work/db.nibindex" > /dev/null
+"$nib" index --model pixels --image-size 4 --images "$work/db" --out "$work/db.nibindex" > "$work/out"
+grep -q "L2-normalised" "$work/out" || { cat "$work/out"; fail "nib index should L2-normalise by default"; }
 "$nib" retrieve --index "$work/db.nibindex" --query "$work/db/red/1.bmp" --k 3 --out "$work/grid.png" > "$work/out"
 sed -n 2p "$work/out" | grep -q " 1  0.0000  .*red/1.bmp" || { cat "$work/out"; fail "the query itself is not first at 0"; }
 [ -s "$work/grid.png" ] || fail "no grid"
@@ -52,7 +53,17 @@ bmp "$work/db/red/6.bmp" 230 30 30
 "$nib" index --model pixels --image-size 4 --images "$work/db" --out "$work/db.nibindex" --update > "$work/out"
 grep -q "12 unchanged, 1 extracted, 0 removed" "$work/out" || { cat "$work/out"; fail "--update"; }
 expect_error "--update with another extractor" \
-  "$nib" index --model pixels --image-size 4 --l2 --images "$work/db" --out "$work/db.nibindex" --update
+  "$nib" index --model pixels --image-size 4 --no-l2 --images "$work/db" --out "$work/db.nibindex" --update
+# An index built without L2 (--no-l2, or before it was the default) is updated as it was built.
+"$nib" index --model pixels --image-size 4 --no-l2 --images "$work/db" --out "$work/raw.nibindex" > "$work/out"
+! grep -q "L2-normalised" "$work/out" || fail "--no-l2 still normalised"
+bmp "$work/db/blue/6.bmp" 30 30 230
+"$nib" index --model pixels --image-size 4 --images "$work/db" --out "$work/raw.nibindex" --update > "$work/out" \
+  || { cat "$work/out"; fail "--update of a --no-l2 index without flags"; }
+grep -q "13 unchanged, 1 extracted" "$work/out" && ! grep -q "L2-normalised" "$work/out" \
+  || { cat "$work/out"; fail "--update did not keep the index's own --no-l2"; }
+expect_error "--l2 with --no-l2" \
+  "$nib" index --model pixels --image-size 4 --l2 --no-l2 --images "$work/db" --out "$work/x.nibindex"
 
 "$nib" extract --model pixels --image-size 4 --images "$work/db" --out "$work/feats.safetensors" > /dev/null
 [ -s "$work/feats.safetensors" ] || fail "extract wrote nothing"

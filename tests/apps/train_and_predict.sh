@@ -43,6 +43,19 @@ done
 grep -q "validation accuracy" "$work/train.log" || { echo "FAIL: no validation accuracy line"; failures=$((failures + 1)); }
 grep -q "no separate test set" "$work/train.log" || { echo "FAIL: summary should say there is no test set"; failures=$((failures + 1)); }
 
+# --trace names each op family's implementation and shapes once per shape; a
+# wrong --kernels name is an error that lists what exists.
+"$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 1 --batch-size 16 \
+  --out "$work/traced" --kernels gemm=reference --trace --quiet >"$work/trace.log" 2>&1
+if grep -q "nib trace: gemm on cpu runs reference" "$work/trace.log" &&
+   [ "$(grep -c "nib trace: gemm on cpu runs reference" "$work/trace.log")" -lt 20 ]; then
+  echo "ok: --trace prints the chosen gemm once per shape"
+else
+  echo "FAIL: --trace"; head -20 "$work/trace.log"; failures=$((failures + 1))
+fi
+expect_error "an implementation gemm lacks" "has no implementation 'fastest'.*it has:" \
+  "$nib" train --data "$work/digits.csv" --model mlp --epochs 1 --out "$work/bad" --kernels gemm=fastest
+
 # A run stopped after 1 of 3 epochs and resumed ends exactly like one that ran straight through.
 "$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 3 --batch-size 16 \
   --out "$work/straight" --quiet >/dev/null 2>&1

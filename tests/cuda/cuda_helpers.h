@@ -9,18 +9,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "device/cuda/runtime.h"
 #include "kernels/elementwise.h"
 #include "kernels/pool.h"
 #include "kernels/registry.h"
-#include "tensor/cuda/runtime.h"
 #include "tests/helpers.h"
 
 namespace nib::testing {
 
-// cuBLAS and cuDNN (the "library" implementations) exist only for a GPU: the
+// cuBLAS and cuDNN (the "cublas" and "cudnn" implementations) exist only for a GPU: the
 // CUDA-on-CPU build (tests/cuda_on_cpu) has neither. Tests of them are
 // marked NIB_NEEDS_GPU_LIBRARIES, which doctest then reports as skipped, and
 // tests that loop over implementations take gpu_impls().
@@ -31,9 +32,12 @@ inline constexpr bool kGpuLibrariesBuilt = true;
 #endif
 #define NIB_NEEDS_GPU_LIBRARIES *doctest::skip(!::nib::testing::kGpuLibrariesBuilt)
 
+// NVIDIA's libraries wherever a family has one: cuDNN, else cuBLAS.
+inline constexpr const char* kLibraries = "cudnn,cublas";
+
 inline std::vector<const char*> gpu_impls() {
-  if (kGpuLibrariesBuilt) return {"custom", "library"};
-  return {"custom"};
+  if (kGpuLibrariesBuilt) return {"cuda", kLibraries};
+  return {"cuda"};
 }
 
 // Device memory from nib's allocator, holding n elements of T.
@@ -76,15 +80,26 @@ class ScopedAllowTf32 {
   bool saved_;
 };
 
-// Every op family a model's step uses that has `impl`, forced to it on the
-// GPU for one scope; the others keep their default ("custom"). The CPU keeps
-// its default, since no CPU implementation is called "custom" or "library".
+// What `family` runs on the GPU when `impls` ("cuda", or a list such as
+// "cudnn,cublas") is asked for everywhere: the first of them it has, else
+// its default, "cuda".
+inline std::string impl_for(const std::string& family, const std::string& impls) {
+  std::stringstream list(impls);
+  for (std::string impl; std::getline(list, impl, ',');)
+    if (kernels::has_impl(family, impl)) return impl;
+  return "cuda";
+}
+
+// Every op family a model's step uses, forced to impl_for(family, impls) on
+// the GPU for one scope. The CPU keeps its default, since no CPU
+// implementation has a GPU implementation's name.
 class UseEverywhere {
  public:
-  explicit UseEverywhere(const std::string& impl) {
-    for (const char* family :
-         {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gemm", "optim", "pool", "reduce", "softmax"})
-      if (kernels::has_impl(family, impl)) uses_.push_back(std::make_unique<kernels::Use>(family, impl));
+  explicit UseEverywhere(const std::string& impls) {
+    for (const char* family : {"activation", "batchnorm", "conv2d", "dropout", "elementwise", "gelu", "gemm", "optim",
+                               "pool", "reduce", "softmax"})
+      if (const std::string impl = impl_for(family, impls); kernels::has_impl(family, impl))  // linked in
+        uses_.push_back(std::make_unique<kernels::Use>(family, impl));
   }
 
  private:
@@ -96,6 +111,15 @@ inline std::vector<float> random_positive(size_t n, uint64_t seed, float lo = 0.
   std::vector<float> v = random_vector(n, seed);
   for (auto& x : v) x = lo + (hi - lo) * (0.5f + 0.5f * std::tanh(x));
   return v;
+}
+
+// Sizes that hit the edges of the launch logic: 1 element, fewer than a warp
+// (7), just over a warp (33), and one and a half times what a capped grid
+// covers in one stride (grid_for: 32 blocks of 256 threads per SM, 1.6
+// million on an H100 or H200), odd so that no power of two divides it.
+inline std::vector<int64_t> edge_sizes() {
+  const int64_t one_stride = int64_t{32} * 256 * nib::cuda::multiprocessor_count();
+  return {1, 7, 33, one_stride * 3 / 2 + 1};
 }
 
 inline int64_t product(const std::vector<int64_t>& shape) {

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "tensor/cuda/runtime.h"
+#include "device/cuda/runtime.h"
 
 int main(int argc, char** argv) {
   if (!nib::cuda::available()) {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "device/cuda/runtime.h"
 #include "kernels/conv2d.h"
 #include "kernels/gemm.h"
-#include "tensor/cuda/runtime.h"
 #include "tests/cuda/cuda_helpers.h"
 #include "tests/helpers.h"
 
@@ -56,12 +56,12 @@ struct GemmImpl {
 };
 
 const std::vector<GemmImpl>& gemm_impls() {
-  static const std::vector<GemmImpl> impls = {{"custom::gemm_naive", kernels::custom::gemm_naive},
-                                              {"custom::gemm_tiled", kernels::custom::gemm_tiled},
-                                              {"custom::gemm_regblock", kernels::custom::gemm_regblock},
-                                              {"custom::gemm", kernels::custom::gemm},
+  static const std::vector<GemmImpl> impls = {{"kernels::cuda::gemm_naive", kernels::cuda::gemm_naive},
+                                              {"kernels::cuda::gemm_tiled", kernels::cuda::gemm_tiled},
+                                              {"kernels::cuda::gemm_regblock", kernels::cuda::gemm_regblock},
+                                              {"kernels::cuda::gemm", kernels::cuda::gemm},
 #ifdef NIB_CUBLAS
-                                              {"library::gemm", kernels::library::gemm},
+                                              {"cublas::gemm", kernels::cublas::gemm},
 #endif
   };
   return impls;
@@ -138,54 +138,62 @@ struct ConvImpl {
 };
 
 std::vector<ConvImpl> conv_impls() {
-  std::vector<ConvImpl> impls = {{"custom", kernels::custom::conv2d_forward, kernels::custom::conv2d_backward_data,
-                                  kernels::custom::conv2d_backward_weight}};
+  std::vector<ConvImpl> impls = {{"cuda", kernels::cuda::conv2d_forward, kernels::cuda::conv2d_backward_data,
+                                  kernels::cuda::conv2d_backward_weight}};
 #ifdef NIB_CUDNN
-  impls.push_back({"library (cuDNN)", kernels::library::conv2d_forward, kernels::library::conv2d_backward_data,
-                   kernels::library::conv2d_backward_weight});
+  impls.push_back({"cudnn", kernels::cudnn::conv2d_forward, kernels::cudnn::conv2d_backward_data,
+                   kernels::cudnn::conv2d_backward_weight});
 #endif
   return impls;
 }
 
 struct NamedShape {
   std::string name;
-  kernels::Conv2dShape shape;
+  kernels::Conv2dProblem shape;
 };
 
-kernels::Conv2dShape make(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S) {
-  kernels::Conv2dShape s;
-  s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
-  return s;
+// A convolution being put together: sizes and options, turned into a
+// Conv2dProblem (which checks it) where a kernel needs one.
+struct ConvSpec {
+  int64_t N, C, H, W, K, R, S;
+  Conv2dOptions options;
+  operator kernels::Conv2dProblem() const {
+    return kernels::Conv2dProblem::make({N, C, H, W}, {K, C / options.groups, R, S}, options);
+  }
+};
+
+ConvSpec make(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S) {
+  return {N, C, H, W, K, R, S, {}};
 }
 
 std::vector<NamedShape> conv_shapes() {
   std::vector<NamedShape> shapes;
   {
     auto s = make(2, 3, 7, 9, 5, 3, 3);
-    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    s.options.padding = Padding2d::same(1);
     shapes.push_back({"3x3 pad 1", s});
   }
   {
     auto s = make(2, 3, 8, 7, 4, 3, 3);  // TensorFlow 'SAME' with stride 2: more padding after
-    s.stride_h = s.stride_w = 2;
-    s.pad_top = 0, s.pad_bottom = 1, s.pad_left = 2, s.pad_right = 0;
+    s.options.stride_h = s.options.stride_w = 2;
+    s.options.padding = {0, 1, 2, 0};
     shapes.push_back({"asymmetric padding, stride 2", s});
   }
   {
     auto s = make(1, 2, 11, 10, 3, 2, 2);  // some inputs are in no window
-    s.stride_h = 3, s.stride_w = 4;
+    s.options.stride_h = 3, s.options.stride_w = 4;
     shapes.push_back({"stride > kernel", s});
   }
   {
     auto s = make(2, 3, 9, 10, 4, 3, 2);
-    s.dilation_h = 2, s.dilation_w = 3;
-    s.pad_top = s.pad_bottom = 2, s.pad_left = 1, s.pad_right = 3;
+    s.options.dilation_h = 2, s.options.dilation_w = 3;
+    s.options.padding = {2, 2, 1, 3};
     shapes.push_back({"dilation, uneven padding", s});
   }
   {
     auto s = make(2, 4, 6, 5, 6, 3, 3);
-    s.groups = 2;
-    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    s.options.groups = 2;
+    s.options.padding = Padding2d::same(1);
     shapes.push_back({"groups = 2", s});
   }
   {
@@ -194,31 +202,31 @@ std::vector<NamedShape> conv_shapes() {
   }
   {
     auto s = make(2, 5, 9, 8, 5, 3, 3);
-    s.groups = 5;
-    s.stride_h = s.stride_w = 2;
-    s.pad_top = 0, s.pad_bottom = 1, s.pad_left = 1, s.pad_right = 1;
+    s.options.groups = 5;
+    s.options.stride_h = s.options.stride_w = 2;
+    s.options.padding = {0, 1, 1, 1};
     shapes.push_back({"depthwise, stride 2, asymmetric padding", s});
   }
   {
     auto s = make(1, 6, 10, 10, 6, 3, 3);
-    s.groups = 6;
-    s.dilation_h = s.dilation_w = 2;
-    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 2;
+    s.options.groups = 6;
+    s.options.dilation_h = s.options.dilation_w = 2;
+    s.options.padding = Padding2d::same(2);
     shapes.push_back({"depthwise, dilation 2", s});
   }
   {
     // Crosses the 64-wide tiles in every GEMM dimension and has a long
     // weight-gradient reduction (N*P*Q = 4096), so split-K engages.
     auto s = make(4, 17, 32, 32, 70, 3, 3);
-    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    s.options.padding = Padding2d::same(1);
     shapes.push_back({"large (tiles, split-K)", s});
   }
   return shapes;
 }
 
 void check_conv(const ConvImpl& impl, const NamedShape& named) {
-  const kernels::Conv2dShape& s = named.shape;
-  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C_per_group() * s.R * s.S;
+  const kernels::Conv2dProblem& s = named.shape;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P * s.Q, wn = s.K * s.C_per_group * s.R * s.S;
   const std::vector<float> x = random_vector(xn, 21), w = random_vector(wn, 22), bias = random_vector(s.K, 23),
                            gy = random_vector(yn, 24);
   DeviceVector dx(x), dw(w), dbias(bias), dgy(gy);
@@ -255,15 +263,16 @@ void check_conv(const ConvImpl& impl, const NamedShape& named) {
 
 }  // namespace
 
-TEST_CASE("cuda conv2d: custom and cuDNN match the reference (padding, stride, dilation, groups, depthwise)") {
+TEST_CASE("cuda conv2d: nib's kernel and cuDNN match the reference (padding, stride, dilation, groups, depthwise)") {
   for (const ConvImpl& impl : conv_impls())
     for (const NamedShape& shape : conv_shapes()) check_conv(impl, shape);
 }
 
 TEST_CASE("cuda conv2d: the weight gradient without a bias gradient") {
-  auto s = make(2, 3, 6, 6, 4, 3, 3);
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
-  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C * s.R * s.S;
+  ConvSpec spec = make(2, 3, 6, 6, 4, 3, 3);
+  spec.options.padding = Padding2d::same(1);
+  const kernels::Conv2dProblem s = spec;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P * s.Q, wn = s.K * s.C * s.R * s.S;
   const std::vector<float> x = random_vector(xn, 31), gy = random_vector(yn, 32);
   std::vector<float> expected_w(wn);
   kernels::reference::conv2d_backward_weight(s, x.data(), gy.data(), expected_w.data(), nullptr);
@@ -284,9 +293,10 @@ TEST_CASE("cuda conv2d: the weight gradient without a bias gradient") {
 // again after (a cache that ignored the setting would keep the tensor-op
 // algorithm and miss the FP32 tolerance on the last run).
 TEST_CASE("cuda conv2d: cuDNN with TF32 allowed stays in FP32's range, and TF32 off again means FP32") {
-  auto s = make(4, 16, 12, 12, 32, 3, 3);
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
-  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P() * s.Q(), wn = s.K * s.C * s.R * s.S;
+  ConvSpec spec = make(4, 16, 12, 12, 32, 3, 3);
+  spec.options.padding = Padding2d::same(1);
+  const kernels::Conv2dProblem s = spec;
+  const size_t xn = s.N * s.C * s.H * s.W, yn = s.N * s.K * s.P * s.Q, wn = s.K * s.C * s.R * s.S;
   const std::vector<float> x = random_vector(xn, 33, 1e5f), w = random_vector(wn, 34);
   std::vector<float> expected(yn);
   kernels::reference::conv2d_forward(s, x.data(), w.data(), nullptr, expected.data());
@@ -295,7 +305,7 @@ TEST_CASE("cuda conv2d: cuDNN with TF32 allowed stays in FP32's range, and TF32 
     nib::testing::ScopedAllowTf32 scope(tf32);
     CAPTURE(tf32);
     DeviceVector dy(nans(yn));
-    kernels::library::conv2d_forward(s, dx.get(), dw.get(), nullptr, dy.get());
+    kernels::cudnn::conv2d_forward(s, dx.get(), dw.get(), nullptr, dy.get());
     const std::vector<float> y = dy.to_host();
     CHECK(std::all_of(y.begin(), y.end(), [](float v) { return std::isfinite(v); }));
     NIB_CHECK_CLOSE(y, expected, tf32 ? 5e-3 : 1e-4);

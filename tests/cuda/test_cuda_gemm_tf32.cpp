@@ -1,5 +1,5 @@
-// GEMM rung 5 (custom::gemm_tf32, TF32 tensor cores) against the CPU
-// reference, and custom::gemm's choice between it and the FP32 rung 4.
+// GEMM rung 5 (kernels::cuda::gemm_tf32, TF32 tensor cores) against the CPU
+// reference, and kernels::cuda::gemm's choice between it and the FP32 rung 4.
 //
 // TF32 rounds every input to 10 mantissa bits, so the comparison cannot use
 // the 1e-4 of the FP32 rungs (test_cuda_gemm_conv.cpp); see tf32_tolerance.
@@ -130,26 +130,26 @@ TEST_CASE("cuda gemm_tf32: matches the reference within TF32 tolerance on odd si
     return;
   }
   for (const GemmCase& g : all_cases())
-    check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", g, tf32_tolerance(g.K));
+    check_against_reference(kernels::cuda::gemm_tf32, "kernels::cuda::gemm_tf32", g, tf32_tolerance(g.K));
 }
 
 TEST_CASE("cuda gemm_tf32: K == 0 scales C by beta (or zeroes it)") {
   if (!has_tf32_tensor_cores()) return;
   // ld_extra = 1 keeps the empty operands' buffers non-empty.
-  check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", {false, false, 5, 7, 0, 1.0f, 0.5f, 1},
+  check_against_reference(kernels::cuda::gemm_tf32, "kernels::cuda::gemm_tf32", {false, false, 5, 7, 0, 1.0f, 0.5f, 1},
                           1e-6);
-  check_against_reference(kernels::custom::gemm_tf32, "custom::gemm_tf32", {true, true, 5, 7, 0, 1.0f, 0.0f, 1}, 1e-6);
+  check_against_reference(kernels::cuda::gemm_tf32, "kernels::cuda::gemm_tf32", {true, true, 5, 7, 0, 1.0f, 0.0f, 1}, 1e-6);
 }
 
-TEST_CASE("cuda gemm: custom::gemm stays FP32 by default and runs gemm_tf32 when TF32 is allowed") {
+TEST_CASE("cuda gemm: kernels::cuda::gemm stays FP32 by default and runs gemm_tf32 when TF32 is allowed") {
   SUBCASE("TF32 off: the FP32 rung, within the tight FP32 tolerance") {
     ScopedAllowTf32 tf32(false);
-    for (const GemmCase& g : all_cases()) check_against_reference(kernels::custom::gemm, "custom::gemm", g, 1e-4);
+    for (const GemmCase& g : all_cases()) check_against_reference(kernels::cuda::gemm, "kernels::cuda::gemm", g, 1e-4);
   }
 
   SUBCASE("TF32 on: bit for bit what gemm_tf32 computes, and not what the FP32 rung computes") {
     if (!has_tf32_tensor_cores()) {
-      MESSAGE("skipped: this GPU has no TF32 tensor cores (custom::gemm stays FP32 there)");
+      MESSAGE("skipped: this GPU has no TF32 tensor cores (kernels::cuda::gemm stays FP32 there)");
       return;
     }
     // Large enough K that TF32 rounding certainly changes some results.
@@ -158,12 +158,12 @@ TEST_CASE("cuda gemm: custom::gemm stays FP32 by default and runs gemm_tf32 when
     std::vector<float> fp32, tf32, dispatched;
     {
       ScopedAllowTf32 off(false);
-      fp32 = run_on_gpu(kernels::custom::gemm, g, d);
+      fp32 = run_on_gpu(kernels::cuda::gemm, g, d);
     }
-    tf32 = run_on_gpu(kernels::custom::gemm_tf32, g, d);  // the rung itself ignores the flag
+    tf32 = run_on_gpu(kernels::cuda::gemm_tf32, g, d);  // the rung itself ignores the flag
     {
       ScopedAllowTf32 on(true);
-      dispatched = run_on_gpu(kernels::custom::gemm, g, d);
+      dispatched = run_on_gpu(kernels::cuda::gemm, g, d);
       CHECK(kernels::allow_tf32());
     }
     // Same kernel, same inputs: the results are identical (no atomics, fixed order).

@@ -3,13 +3,13 @@
 // Each op (ops/ops.h) runs on CUDA tensors, its backward runs on the GPU,
 // and the gradients must match central differences of the same op, also
 // evaluated on the GPU (check_gradients_cuda, tests/cuda/cuda_helpers.h).
-// Every check runs twice: with nib's kernels ("custom") and with the
-// library ones ("library": cuBLAS for gemm; cuDNN for conv2d, pooling,
+// Every check runs twice: with nib's kernels ("cuda") and with NVIDIA's
+// ("cudnn,cublas": cuBLAS for gemm; cuDNN for conv2d, pooling,
 // batchnorm and softmax when nib is built with it), selected for the whole
 // check, backward included, with UseEverywhere.
 //
-// The parity tests (test_cuda_memory_ops.cpp, test_cuda_gemm_conv.cpp,
-// test_cuda_library_ops.cpp) compare each CUDA kernel with its CPU twin.
+// The parity tests (test_cuda_<family>.cpp, test_cuda_gemm_conv.cpp,
+// test_cuda_cudnn_ops.cpp) compare each CUDA kernel with its CPU twin.
 // These check what parity cannot: that on the device each op's backward is
 // the derivative of its forward as the op wires them (arguments in the
 // right order, the saved tensors, broadcast reductions, gradients reaching
@@ -41,25 +41,26 @@ namespace {
 
 const std::vector<const char*> kImpls = nib::testing::gpu_impls();
 
-// The implementation `family` runs when `impl` is asked for: "library"
-// exists for gemm with cuBLAS, for the cuDNN families only with cuDNN;
-// elsewhere the registry falls back to "custom".
+// The implementation `family` runs when `impl` is asked for: cuBLAS for
+// gemm, cuDNN for conv2d, pooling, batch norm and softmax, where they were
+// built; "cuda" elsewhere. Said without the registry, so that a registry
+// that quietly ignores a library is caught.
 std::string expected_impl(const std::string& family, const std::string& impl) {
-  if (impl != "library") return impl;
+  if (impl == "cuda") return impl;
 #ifdef NIB_CUBLAS
-  if (family == "gemm") return impl;
+  if (family == "gemm") return "cublas";
 #endif
 #ifdef NIB_CUDNN
-  if (family == "conv2d" || family == "pool" || family == "batchnorm" || family == "softmax") return impl;
+  if (family == "conv2d" || family == "pool" || family == "batchnorm" || family == "softmax") return "cudnn";
 #endif
-  return "custom";
+  return "cuda";
 }
 
 // Runs `check` with every op family forced to `impl` on the GPU and TF32
 // off, then checks that `family` really ran what was asked for.
 template <class Check>
 void with_kernels(const char* impl, const char* family, const Check& check) {
-  INFO("kernels: " << impl);
+  INFO("kernels: " << std::string(impl));
   ScopedAllowTf32 fp32(false);
   UseEverywhere use(impl);
   check();
@@ -124,7 +125,7 @@ std::vector<ConvCase> conv_cases() {
 
 }  // namespace
 
-TEST_CASE("cuda gradcheck: conv2d (regular, strided and padded, grouped, depthwise) with custom and library kernels") {
+TEST_CASE("cuda gradcheck: conv2d (regular, strided and padded, grouped, depthwise) with nib's and the libraries' kernels") {
   for (const char* impl : kImpls) {
     with_kernels(impl, "conv2d", [&] {
       for (const ConvCase& c : conv_cases()) {
@@ -143,7 +144,7 @@ TEST_CASE("cuda gradcheck: conv2d (regular, strided and padded, grouped, depthwi
   }
 }
 
-TEST_CASE("cuda gradcheck: linear with and without bias, with custom and library kernels") {
+TEST_CASE("cuda gradcheck: linear with and without bias, with nib's and the libraries' kernels") {
   for (const char* impl : kImpls) {
     with_kernels(impl, "gemm", [] {
       // Odd sizes: 5 rows, 7 inputs, 3 outputs.
@@ -180,7 +181,7 @@ std::vector<PoolCase> pool_cases() {
 
 }  // namespace
 
-TEST_CASE("cuda gradcheck: max, average and global average pooling with custom and library kernels") {
+TEST_CASE("cuda gradcheck: max, average and global average pooling with nib's and the libraries' kernels") {
   for (const char* impl : kImpls) {
     with_kernels(impl, "pool", [] {
       for (const PoolCase& c : pool_cases()) {
@@ -205,7 +206,7 @@ TEST_CASE("cuda gradcheck: max, average and global average pooling with custom a
 
 // ---- Batch normalisation ---------------------------------------------------------
 
-TEST_CASE("cuda gradcheck: batchnorm in training mode with custom and library kernels") {
+TEST_CASE("cuda gradcheck: batchnorm in training mode with nib's and the libraries' kernels") {
   const float momentum = 0.1f, eps = 1e-5f;
   for (const char* impl : kImpls) {
     with_kernels(impl, "batchnorm", [&] {
@@ -231,7 +232,7 @@ TEST_CASE("cuda gradcheck: batchnorm in training mode with custom and library ke
 
 // ---- Activations ----------------------------------------------------------------
 
-TEST_CASE("cuda gradcheck: relu and relu6 with custom and library kernels") {
+TEST_CASE("cuda gradcheck: relu and relu6 with nib's and the libraries' kernels") {
   for (const char* impl : kImpls) {
     with_kernels(impl, "activation", [] {
       // Both sides of each kink: ReLU around 0, ReLU6 around 0 and 6.
@@ -245,7 +246,7 @@ TEST_CASE("cuda gradcheck: relu and relu6 with custom and library kernels") {
 
 // ---- Softmax and cross-entropy ----------------------------------------------------
 
-TEST_CASE("cuda gradcheck: softmax, log-softmax and cross-entropy with custom and library kernels") {
+TEST_CASE("cuda gradcheck: softmax, log-softmax and cross-entropy with nib's and the libraries' kernels") {
   for (const char* impl : kImpls) {
     with_kernels(impl, "softmax", [] {
       check_gradients_cuda([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); },

@@ -22,7 +22,7 @@ fi
 
 # The kernels in the sources: names after `__global__ void` (and an optional
 # __launch_bounds__(...)), templates included.
-defined=$(cat "$source_dir"/kernels/cuda/*.cu "$source_dir"/kernels/cuda/*.cuh "$source_dir"/tensor/cuda/*.cu |
+defined=$(cat "$source_dir"/kernels/cuda/*.cu "$source_dir"/kernels/cuda/*.cuh "$source_dir"/device/cuda/*.cu |
   tr '\n' ' ' |
   grep -oE '__global__ +void +(__launch_bounds__\([^)]*\) +)?[A-Za-z_][A-Za-z0-9_]*' |
   sed -E 's/.* ([A-Za-z_][A-Za-z0-9_]*)$/\1/' | sort -u)
@@ -45,4 +45,4 @@ if [ -n "$missing" ]; then
   echo "cuda_on_cpu: $(echo "$missing" | wc -l) of $total kernels never ran on the CPU harness:" $missing
   exit 1
 fi
-echo "cuda_on_cpu: all $total kernels of kernels/cuda and tensor/cuda ran, in tests that passed"
+echo "cuda_on_cpu: all $total kernels of kernels/cuda and device/cuda ran, in tests that passed"

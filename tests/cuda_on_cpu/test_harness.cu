@@ -1,4 +1,4 @@
-// The CUDA-on-CPU harness itself (kernels/cuda/on_cpu/): the CUDA semantics
+// The CUDA-on-CPU harness itself (device/cuda/on_cpu/): the CUDA semantics
 // nib's kernels rely on, and proof that it catches the bugs it exists to
 // catch. Built only in the CUDA-on-CPU test binary (tests/cuda_on_cpu).
 //
@@ -14,7 +14,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/cuda/launch.cuh"
+#include "device/cuda/launch.cuh"
 #include "tests/cuda/cuda_helpers.h"
 #include "tests/helpers.h"
 

@@ -1,3 +1,0 @@
-// In the CUDA-on-CPU build, #include <mma.h> (WMMA) finds nib's host stand-in.
-#pragma once
-#include "kernels/cuda/on_cpu/wmma.h"
