@@ -89,7 +89,7 @@ TEST_CASE("fast conv2d matches the reference, forward and both backwards") {
   for (const NamedShape& named : awkward_shapes()) {
     // Not a structured binding: clang 14 cannot capture one in INFO's lambda.
     const char* name = named.name;
-    const Conv2dShape& s = named.shape;
+    const Conv2dProblem& s = named.shape;
     INFO(std::string(name) << ": N=" << s.N << " C=" << s.C << " H=" << s.H << " W=" << s.W << " K=" << s.K << " R=" << s.R
               << " S=" << s.S << " groups=" << s.groups);
     REQUIRE(s.P >= 1);
