@@ -43,6 +43,23 @@ done
 grep -q "validation accuracy" "$work/train.log" || { echo "FAIL: no validation accuracy line"; failures=$((failures + 1)); }
 grep -q "no separate test set" "$work/train.log" || { echo "FAIL: summary should say there is no test set"; failures=$((failures + 1)); }
 
+# Defaults by data size: 108 training images are small data (batch 64, 6
+# epochs, lr 0.002), said on a plan line and recorded in config.json; a value
+# given wins and the line then names the others' defaults.
+"$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --out "$work/defaults" \
+  --quiet >"$work/defaults.log" 2>&1
+if grep -q "plan    --epochs 6 --batch-size 64 --lr 0.002 (defaults for 108 training images <= 10000: small data" \
+     "$work/defaults.log" && grep -q '"batch-size": "64"' "$work/defaults/config.json" &&
+   [ "$(wc -l < "$work/defaults/metrics.csv")" -eq 7 ]; then
+  echo "ok: small data gets batch 64 for 6 epochs, and says so"
+else
+  echo "FAIL: small-data defaults"; cat "$work/defaults.log"; failures=$((failures + 1))
+fi
+"$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 1 --batch-size 16 \
+  --out "$work/given" --quiet >"$work/given.log" 2>&1
+grep -q "plan    --epochs 1 --batch-size 16 --lr 0.002" "$work/given.log" ||
+  { echo "FAIL: given values should win over the defaults"; cat "$work/given.log"; failures=$((failures + 1)); }
+
 # --trace names each op family's implementation and shapes once per shape; a
 # wrong --kernels name is an error that lists what exists.
 "$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 1 --batch-size 16 \
