@@ -12,7 +12,6 @@
 #include "distributed/nccl.h"
 #include "distributed/world.h"
 
-#include "kernels/registry.h"
 #include "util/error.h"
 
 namespace nib::apps {

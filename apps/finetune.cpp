@@ -202,7 +202,7 @@ int finetune(int argc, char** argv) {
   plan.unfreeze_after = after_setting.empty() ? (plan.unfreeze_last > 0 ? config.epochs / 2 : config.epochs)
                                               : settings.integer("unfreeze-after", after_setting);
   plan.validate();
-  if (root) print_plan(plan, settings, unfreeze_spec, unfreeze.why, cache_setting);
+  print_plan(plan, settings, unfreeze_spec, unfreeze.why, cache_setting);
 
   std::shared_ptr<models::Transfer> model =
       keras_run ? models::load_keras_transfer(model_config, keras_run->model, weights)
