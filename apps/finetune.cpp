@@ -128,7 +128,7 @@ int finetune(int argc, char** argv) {
   std::string base_model = settings.text("model", "mobilenet_v2");
   std::optional<train::RunInfo> keras_run;
   if (file_exists(base_model + "/config.json")) keras_run = train::load_run_info(base_model);
-  TrainingDefaults defaults{"96", "3", "10", "0.001", "cosine"};
+  TrainingDefaults defaults{"96", "3", "10", "64", "0.001", "cosine"};
   if (keras_run) {  // the converted model's own input, unless asked otherwise
     defaults.image_size = std::to_string(keras_run->model.image_size);
     defaults.channels = std::to_string(keras_run->model.in_channels);

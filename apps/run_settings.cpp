@@ -59,18 +59,14 @@ TrainingOptions read_training_options(RunSettings& settings, Args& args, const T
   o.data.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
   o.data.limit = settings.integer("limit", "0");
 
-  o.config.epochs = settings.integer("epochs", defaults.epochs);
-  o.config.batch_size = settings.integer("batch-size", "64");
+  if (!defaults.epochs.empty()) read_run_length(settings, o, defaults.epochs, defaults.batch_size, defaults.lr);
   o.config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
   o.config.seed = o.data.seed;
   o.config.device = parse_device(args.get("device", "cpu"));
   o.config.quiet = args.flag("quiet");
   o.config.stop_after = args.get_int("stop-after", 0);
-  NIB_CHECK(o.config.epochs > 0, "--epochs must be positive");
-  NIB_CHECK(o.config.batch_size > 0, "--batch-size must be positive");
 
   o.optimizer = settings.text("optimizer", "adam");
-  o.lr = settings.number("lr", defaults.lr);
   o.schedule = settings.text("schedule", defaults.schedule);
   o.momentum = settings.number("momentum", "0.9");
   o.weight_decay = settings.number("weight-decay", o.optimizer == "adamw" ? "0.01" : "0");
@@ -79,6 +75,15 @@ TrainingOptions read_training_options(RunSettings& settings, Args& args, const T
   o.dist_timeout = args.get_double("dist-timeout", distributed::kDefaultTimeoutSeconds);
   NIB_CHECK(o.dist_timeout > 0, "--dist-timeout must be a positive number of seconds");
   return o;
+}
+
+void read_run_length(RunSettings& settings, TrainingOptions& options, const std::string& epochs,
+                     const std::string& batch_size, const std::string& lr) {
+  options.config.epochs = settings.integer("epochs", epochs);
+  options.config.batch_size = settings.integer("batch-size", batch_size);
+  options.lr = settings.number("lr", lr);
+  NIB_CHECK(options.config.epochs > 0, "--epochs must be positive");
+  NIB_CHECK(options.config.batch_size > 0, "--batch-size must be positive");
 }
 
 }  // namespace nib::apps

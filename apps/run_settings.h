@@ -47,7 +47,10 @@ class RunSettings {
 struct TrainingDefaults {
   std::string image_size;  // "0": as the data comes
   std::string channels;    // "0": as the data comes
+  // Empty epochs, batch_size and lr: the command reads them itself with
+  // read_run_length once the data is loaded (nib train decides by its size).
   std::string epochs;
+  std::string batch_size;
   std::string lr;
   std::string schedule;
 };
@@ -62,5 +65,10 @@ struct TrainingOptions {
 };
 
 TrainingOptions read_training_options(RunSettings& settings, Args& args, const TrainingDefaults& defaults);
+
+// Reads --epochs, --batch-size and --lr into `options` with these defaults,
+// and checks them.
+void read_run_length(RunSettings& settings, TrainingOptions& options, const std::string& epochs,
+                     const std::string& batch_size, const std::string& lr);
 
 }  // namespace nib::apps

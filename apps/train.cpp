@@ -99,14 +99,18 @@ std::string data_name(const std::string& spec) {
 // accuracy in about 70 s on two idle cores (batch 64 for 6 epochs: 97 s). On
 // a few thousand images those are too few steps (the 3-class digit folder:
 // 99.57% at 64 px, 99.14% at 100 px), so small data keeps batch 64 for 6
-// epochs at lr 0.002 (99.79% and 99.36%). Re-read through `settings`, so a
+// epochs at lr 0.002 (99.79% and 99.36%). Read through `settings`, so a
 // value given (or resumed) wins and the one used is recorded.
-void resolve_size_defaults(RunSettings& settings, int64_t train_images, TrainingOptions& options) {
+void resolve_size_defaults(RunSettings& settings, int64_t train_images, bool resumed, TrainingOptions& options) {
   const bool small = train_images <= train::kSmallTrainingSet;
-  options.config.epochs = settings.integer("epochs", small ? "6" : "5");
-  options.config.batch_size = settings.integer("batch-size", small ? "64" : "128");
-  options.lr = settings.number("lr", small ? "0.002" : "0.003");
+  read_run_length(settings, options, small ? "6" : "5", small ? "64" : "128", small ? "0.002" : "0.003");
   if (settings.given("epochs") && settings.given("batch-size") && settings.given("lr")) return;
+  if (resumed) {
+    std::printf("plan    --epochs %lld --batch-size %lld --lr %g (as the resumed run; --epochs can be given to train longer)\n",
+                static_cast<long long>(options.config.epochs), static_cast<long long>(options.config.batch_size),
+                options.lr);
+    return;
+  }
   const std::string why = small ? str(" <= ", train::kSmallTrainingSet, ": small data") : str(" > ", train::kSmallTrainingSet);
   std::printf("plan    --epochs %lld --batch-size %lld --lr %g (defaults for %lld training images%s; each can be given)\n",
               static_cast<long long>(options.config.epochs), static_cast<long long>(options.config.batch_size),
@@ -129,7 +133,7 @@ int train(int argc, char** argv) {
   if (!resume_dir.empty()) previous = train::load_run_info(resume_dir);
 
   RunSettings settings(args, previous.settings);
-  TrainingOptions options = read_training_options(settings, args, {"0", "0", "5", "0.003", "onecycle"});
+  TrainingOptions options = read_training_options(settings, args, {"0", "0", "", "", "", "onecycle"});
   train::DataOptions& data_options = options.data;
   train::TrainConfig& config = options.config;
   data_options.skip_bad_images = args.flag("skip-bad-images");
@@ -146,7 +150,7 @@ int train(int argc, char** argv) {
   // ---- Data -----------------------------------------------------------------
   train::TrainingData data = train::load_training_data(data_options);
   std::printf("data    %s\n", data.description.c_str());
-  resolve_size_defaults(settings, data.train.size(), options);
+  resolve_size_defaults(settings, data.train.size(), !resume_dir.empty(), options);
 
   // ---- Model ----------------------------------------------------------------
   train::RunInfo info = previous;
@@ -156,6 +160,12 @@ int train(int argc, char** argv) {
     info.model.in_channels = data.train.images.size(1);
     info.model.image_size = data.train.images.size(2);
     info.model.classes = static_cast<int64_t>(data.train.class_names.size());
+    for (const auto& [key, value] : models::size_chosen_options(info.model)) {
+      info.model.options[key] = value;
+      std::printf("plan    --model-options %s=%s (chosen for %lldx%lld input; can be given)\n", key.c_str(),
+                  value.c_str(), static_cast<long long>(info.model.image_size),
+                  static_cast<long long>(info.model.image_size));
+    }
     info.class_names = data.train.class_names;
     info.data = data_options.spec;
     info.command = command_line(argc, argv);

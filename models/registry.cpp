@@ -89,7 +89,7 @@ ModulePtr build_mlp(const ModelSpec& spec, const std::string& valid) {
   return mlp(c);
 }
 
-ModulePtr build_basic_cnn(const ModelSpec& spec, const std::string& valid) {
+BasicCnnConfig basic_cnn_config(const ModelSpec& spec, const std::string& valid) {
   OptionReader opt(spec);
   BasicCnnConfig c;
   c.in_channels = spec.in_channels;
@@ -99,10 +99,15 @@ ModulePtr build_basic_cnn(const ModelSpec& spec, const std::string& valid) {
   c.conv2_channels = opt.integer("conv2", c.conv2_channels);
   c.kernel = opt.integer("kernel", c.kernel);
   c.same_padding = opt.boolean("same", c.same_padding);
+  c.blocks = opt.integer("blocks", c.blocks);
   c.hidden = opt.integer("hidden", c.hidden);
   c.dropout = opt.real("dropout", c.dropout);
   opt.finish(valid);
-  return basic_cnn(c);
+  return c;
+}
+
+ModulePtr build_basic_cnn(const ModelSpec& spec, const std::string& valid) {
+  return basic_cnn(basic_cnn_config(spec, valid));
 }
 
 // The torchvision architectures share their options.
@@ -149,7 +154,7 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> all = {
       {{"basic-cnn", "conv5x5-pool-conv5x5-pool-dense-dropout-dense (the seed assignment's CNN)",
-        "conv1=32, conv2=64, kernel=5, same=false, hidden=128, dropout=0.3", {"basic-cnn", 1, 28, 10, {}}},
+        "conv1=32, conv2=64, kernel=5, same=false, blocks=2, hidden=128, dropout=0.3", {"basic-cnn", 1, 28, 10, {}}},
        build_basic_cnn},
       {{"mlp", "multilayer perceptron, ReLU + dropout after each hidden layer", "hidden=512-512, dropout=0.2",
         {"mlp", 1, 28, 10, {}}},
@@ -194,6 +199,15 @@ ModulePtr build_model(const ModelSpec& spec) {
     names += (names.empty() ? "" : ", ") + e.info.name;
   }
   fail("unknown model '", spec.name, "' (available: ", names, ")");
+}
+
+std::map<std::string, std::string> size_chosen_options(const ModelSpec& spec) {
+  if (spec.name != "basic-cnn" || spec.options.count("blocks")) return {};
+  const std::string& valid = entries().front().info.options;
+  BasicCnnConfig c = basic_cnn_config(spec, valid);
+  const int64_t blocks = basic_cnn_blocks_for(c);
+  if (blocks == c.blocks) return {};
+  return {{"blocks", std::to_string(blocks)}};
 }
 
 std::map<std::string, std::string> parse_options(const std::string& text) {

@@ -34,6 +34,12 @@ struct ModelInfo {
 const std::vector<ModelInfo>& list_models();
 // Throws nib::Error for an unknown model or option, naming the valid ones.
 ModulePtr build_model(const ModelSpec& spec);
+// Options a model would rather choose by its input size when they are not
+// given (basic-cnn: blocks, see basic_cnn_blocks_for). nib train adds them to
+// the spec it records in config.json, so the run is rebuilt the same way; a
+// model's own defaults, which build_model uses for an absent option, stay
+// fixed, so older run directories still load.
+std::map<std::string, std::string> size_chosen_options(const ModelSpec& spec);
 // "hidden=256,dropout=0.5" -> options (errors on malformed items).
 std::map<std::string, std::string> parse_options(const std::string& text);
 // "1x28x28 -> 10 classes, hidden=64": the spec in one line, for logs.

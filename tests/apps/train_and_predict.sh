@@ -79,7 +79,9 @@ expect_error "an implementation gemm lacks" "has no implementation 'fastest'.*it
 "$nib" train --data "$work/digits.csv" --model mlp --model-options hidden=16 --epochs 3 --batch-size 16 \
   --out "$work/resumed" --stop-after 1 --quiet >/dev/null 2>&1
 [ "$(wc -l < "$work/resumed/metrics.csv")" -eq 2 ] || { echo "FAIL: --stop-after 1 should leave one epoch"; failures=$((failures + 1)); }
-"$nib" train --resume "$work/resumed" --quiet >/dev/null 2>&1
+"$nib" train --resume "$work/resumed" --quiet >"$work/resume.log" 2>&1
+grep -q "plan    --epochs 3 --batch-size 16 --lr 0.002 (as the resumed run" "$work/resume.log" ||
+  { echo "FAIL: the resumed run's plan line"; grep plan "$work/resume.log"; failures=$((failures + 1)); }
 if diff <(cut -d, -f1-5 "$work/straight/metrics.csv") <(cut -d, -f1-5 "$work/resumed/metrics.csv") >/dev/null; then
   echo "ok: resume continues exactly"
 else
