@@ -56,6 +56,10 @@ std::vector<ConvCase> conv_cases() {
       {"depthwise stride 2, TF-SAME", {3, 7, 9, 10}, 7, 3, 3, conv_options(2, {1, 1, 0, 1}, 7)},
       {"depth multiplier 2", {2, 3, 6, 6}, 6, 3, 3, conv_options(1, Padding2d::same(1), 3)},
       {"kernel as large as the padded input", {2, 2, 3, 4}, 3, 5, 5, conv_options(1, {1, 1, 0, 1})},
+      // Enough channels for oneDNN's blocked layouts (16-channel blocks), with a partial block.
+      {"17 channels, stride 2", {2, 17, 9, 8}, 19, 3, 3, conv_options(2, Padding2d::same(1))},
+      {"depthwise, 17 channels", {2, 17, 7, 7}, 17, 3, 3, conv_options(1, Padding2d::same(1), 17)},
+      {"1x1, 33 channels", {2, 33, 5, 5}, 18, 1, 1, conv_options(1, {})},
   };
 }
 
