@@ -17,14 +17,16 @@
 //    call (nib hands oneDNN one call at a time, not a whole network kept in
 //    its layout, so the reorders are part of the price).
 // Which one, per pass (blocked_layout below), from one run of
-// `nib bench cpu` on this machine with both forced (2 AVX-512 cores, oneDNN
-// 2.6.3, one thread, a loaded machine: bench/results/cpu_ops_dnnl.md):
-// blocked is 1.2-3x faster for 3x3 and 5x5 convolutions and for every
-// grouped and depthwise one (plain runs a depthwise layer as one tiny GEMM
-// per channel: 4-10x slower), plain is as fast or faster for 1x1
-// convolutions (a plain GEMM in NCHW, no reorder to pay for) and for the
-// input gradient of a layer with few input channels (C < 16, a first layer:
-// 2-5x faster than blocked).
+// `nib bench cpu` with each forced (an AVX-512 AMD EPYC with 2 logical CPUs,
+// oneDNN 2.6.3, one thread, a machine loaded by other jobs; the tables are
+// in bench/results/cpu_ops_dnnl_layout_{plain,blocked}.md): blocked
+// (oneDNN's jit:avx512_core and jit_dw kernels, reorders included) was
+// 1.1-2.7x faster for most passes of the 3x3 and 5x5 layers (even, or up to
+// 1.2x slower, on two of VGG's) and 4-11x faster for depthwise ones, where plain runs one
+// tiny GEMM per channel; plain was 1.4-1.9x faster for the forward and input
+// gradient of 1x1 layers (a plain GEMM in NCHW, no reorder to pay for) and
+// 1.7-5x faster for the input gradient of layers with few input channels
+// (C < 16: a network's first layer).
 // NIB_DNNL_LAYOUT=plain or =blocked forces one of the two for every pass
 // (read once; for the benchmark that chose the rule).
 //

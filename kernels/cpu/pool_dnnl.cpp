@@ -23,6 +23,11 @@
 // it. Without argmax (evaluation) the forward-inference primitive runs,
 // which writes no workspace.
 //
+// oneDNN 2.6.3 runs plain-layout max pooling with a workspace through its
+// jit kernels for small planes, but through a simple C++ loop
+// ("simple_nchw") for large ones (VGG's 224x224): there nib's fast kernels
+// are several times faster (bench/results/cpu_ops_dnnl.md).
+//
 // Global average pooling is average pooling of one [1, planes, 1, HW] image
 // with a 1 x HW window.
 //
