@@ -15,7 +15,7 @@
 // window as its index h*W + w in the input plane (kernels/pool.h). oneDNN's
 // forward-training max pooling writes a workspace instead: per output, the
 // winner's offset kh*kernel_w + kw inside its window, in y's layout (u8, or
-// s32 for windows of 256 and more). With plain nchw that workspace is plain
+// s32 for large windows). With plain nchw that workspace is plain
 // too, so the forward converts it to nib's argmax and the backward converts
 // the argmax back and runs oneDNN's max-pooling backward. Should oneDNN
 // ever describe its workspace otherwise (a future version, another layout),
