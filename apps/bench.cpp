@@ -1,6 +1,6 @@
 // nib bench: the benchmarks, one subcommand each (the code lives in bench/).
 //
-//   nib bench cpu [--quick]                 CPU kernels, reference vs fast
+//   nib bench cpu [--quick]                 CPU kernels, reference vs fast (vs dnnl: oneDNN, where built)
 //   nib bench train-step [--batch 128]      images/s of a training step of the basic CNN
 //   nib bench models                        forward and training images/s of every model nib ships
 //   nib bench gpu [--quick]                 CUDA kernels vs cuBLAS/cuDNN, training vs PyTorch (CUDA builds only)
@@ -24,8 +24,11 @@ namespace {
 const char* kHelp = R"(usage: nib bench <benchmark> [options]
 
   cpu          every CPU op of a training step, "reference" vs "fast" kernels
-               (GEMM, conv2d, max pool, batch norm, softmax; forward and backward)
-               --quick  --only TEXT  --threads N  --ref-limit GFLOP  --budget S  --out DIR
+               (GEMM, conv2d, max pool, batch norm, softmax; forward and backward),
+               and vs "dnnl" (oneDNN) for conv2d, max pool and batch norm where nib
+               was built with it
+               --quick  --only TEXT[,TEXT]  --threads N  --ref-limit GFLOP  --budget S
+               --no-dnnl  --out DIR  --name NAME (files NAME.json/.md; default cpu_ops_<date>)
   train-step   images/s of a full training step of the basic CNN on MNIST-shaped data
                --batch N  --steps N  --threads N  --device cpu|cuda  --kernels SPEC  --json FILE
   models       forward and training images/s of every model nib ships (mlp, basic-cnn,

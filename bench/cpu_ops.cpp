@@ -1,10 +1,12 @@
 // `nib bench cpu` (see cpu_ops.h). Kernels are called directly, not through
 // the ops, so the numbers are the kernels' own: no shape checks, no
-// allocation of outputs, no autograd bookkeeping.
+// allocation of outputs, no autograd bookkeeping. Where nib was built with
+// oneDNN, its "dnnl" variants race too (conv2d, max pool, batch norm).
 #include "bench/cpu_ops.h"
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -31,6 +33,16 @@ namespace {
 namespace ref = kernels::reference;
 namespace fast = kernels::fast;
 
+#ifdef NIB_DNNL
+constexpr bool kHaveDnnl = true;
+// The oneDNN variant of a kernel, for the cases below; nullptr where nib was
+// built without oneDNN (the cases then have no dnnl closure).
+#define NIB_DNNL_FN(name) kernels::dnnl::name
+#else
+constexpr bool kHaveDnnl = false;
+#define NIB_DNNL_FN(name) nullptr
+#endif
+
 // Random inputs: the values do not change the speed of these kernels, but
 // they must be finite and not all equal (max pool would always pick the first).
 std::vector<float> random_buffer(size_t n, uint64_t seed) {
@@ -47,11 +59,12 @@ struct Case {
   double flops = 0;  // > 0: compute-bound, report GFLOP/s
   double bytes = 0;  // otherwise: memory-bound, report GB/s
   std::function<void()> reference, fast;
+  std::function<void()> dnnl = {};  // empty: no oneDNN variant (or nib built without oneDNN)
 };
 
 struct Row {
   Case c;
-  Timing reference, fast;  // reference.repeats == 0: skipped
+  Timing reference, fast, dnnl;  // repeats == 0: not run
 };
 
 std::string dims(std::initializer_list<int64_t> values) {
@@ -86,20 +99,27 @@ void add_conv(std::vector<Case>& cases, const std::string& name, const kernels::
   auto gx = std::make_shared<std::vector<float>>(x_size);
   auto gw = std::make_shared<std::vector<float>>(w_size);
   auto gb = std::make_shared<std::vector<float>>(s.K);
-  auto forward = [=](kernels::Conv2dForwardFn* f) { return [=] { f(s, x->data(), w->data(), bias->data(), y->data()); }; };
-  auto data = [=](kernels::Conv2dBackwardDataFn* f) { return [=] { f(s, gy->data(), w->data(), gx->data()); }; };
-  auto weight = [=](kernels::Conv2dBackwardWeightFn* f) {
+  auto forward = [=](kernels::Conv2dForwardFn* f) -> std::function<void()> {
+    if (!f) return {};
+    return [=] { f(s, x->data(), w->data(), bias->data(), y->data()); };
+  };
+  auto data = [=](kernels::Conv2dBackwardDataFn* f) -> std::function<void()> {
+    if (!f) return {};
+    return [=] { f(s, gy->data(), w->data(), gx->data()); };
+  };
+  auto weight = [=](kernels::Conv2dBackwardWeightFn* f) -> std::function<void()> {
+    if (!f) return {};
     return [=] { f(s, x->data(), gy->data(), gw->data(), gb->data()); };
   };
   std::string shape = dims({s.N, s.C, s.H, s.W}) + " k" + dims({s.K, s.R, s.S}) +
                       (s.stride_h > 1 ? " s" + std::to_string(s.stride_h) : "") +
                       (s.groups > 1 ? " g" + std::to_string(s.groups) : "");
   cases.push_back({"conv2d " + name, shape, "forward", s.flops(), 0, forward(ref::conv2d_forward),
-                   forward(fast::conv2d_forward)});
+                   forward(fast::conv2d_forward), forward(NIB_DNNL_FN(conv2d_forward))});
   cases.push_back({"conv2d " + name, shape, "backward data", s.flops(), 0, data(ref::conv2d_backward_data),
-                   data(fast::conv2d_backward_data)});
+                   data(fast::conv2d_backward_data), data(NIB_DNNL_FN(conv2d_backward_data))});
   cases.push_back({"conv2d " + name, shape, "backward weight", s.flops(), 0, weight(ref::conv2d_backward_weight),
-                   weight(fast::conv2d_backward_weight)});
+                   weight(fast::conv2d_backward_weight), weight(NIB_DNNL_FN(conv2d_backward_weight))});
 }
 
 void add_max_pool(std::vector<Case>& cases, const std::string& name, int64_t N, int64_t C, int64_t HW) {
@@ -112,14 +132,21 @@ void add_max_pool(std::vector<Case>& cases, const std::string& name, int64_t N, 
   auto gx = std::make_shared<std::vector<float>>(x_size);
   auto argmax = std::make_shared<std::vector<int32_t>>(y_size);
   fast::max_pool_forward(s, x->data(), y->data(), argmax->data());  // valid winners for the backward
-  auto forward = [=](kernels::MaxPoolForwardFn* f) { return [=] { f(s, x->data(), y->data(), argmax->data()); }; };
-  auto backward = [=](kernels::MaxPoolBackwardFn* f) { return [=] { f(s, gy->data(), argmax->data(), gx->data()); }; };
+  auto forward = [=](kernels::MaxPoolForwardFn* f) -> std::function<void()> {
+    if (!f) return {};
+    return [=] { f(s, x->data(), y->data(), argmax->data()); };
+  };
+  auto backward = [=](kernels::MaxPoolBackwardFn* f) -> std::function<void()> {
+    if (!f) return {};
+    return [=] { f(s, gy->data(), argmax->data(), gx->data()); };
+  };
   std::string shape = dims({N, C, HW, HW}) + " 2x2 s2";
   // Bytes: read x, write y and argmax; backward: read gy and argmax, write gx.
   cases.push_back({"max_pool " + name, shape, "forward", 0, 4.0 * (x_size + 2 * y_size),
-                   forward(ref::max_pool_forward), forward(fast::max_pool_forward)});
+                   forward(ref::max_pool_forward), forward(fast::max_pool_forward), forward(NIB_DNNL_FN(max_pool_forward))});
   cases.push_back({"max_pool " + name, shape, "backward", 0, 4.0 * (x_size + 2 * y_size),
-                   backward(ref::max_pool_backward), backward(fast::max_pool_backward)});
+                   backward(ref::max_pool_backward), backward(fast::max_pool_backward),
+                   backward(NIB_DNNL_FN(max_pool_backward))});
 }
 
 void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
@@ -134,13 +161,15 @@ void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
   auto running = std::make_shared<std::vector<float>>(4 * C, 1.0f);  // mean, var, save_mean, save_invstd
   // (Each closure holds the shared_ptrs, not raw pointers: the buffers must
   // live as long as the closures do.)
-  auto forward = [=](kernels::BatchNormForwardTrainFn* f) {
+  auto forward = [=](kernels::BatchNormForwardTrainFn* f) -> std::function<void()> {
+    if (!f) return {};
     return [=] {
       float* r = running->data();
       f(s, x->data(), gamma->data(), beta->data(), 1e-5f, 0.1f, r, r + C, y->data(), r + 2 * C, r + 3 * C);
     };
   };
-  auto backward = [=](kernels::BatchNormBackwardTrainFn* f) {
+  auto backward = [=](kernels::BatchNormBackwardTrainFn* f) -> std::function<void()> {
+    if (!f) return {};
     return [=] {
       float* r = running->data();
       f(s, x->data(), gy->data(), gamma->data(), r + 2 * C, r + 3 * C, gx->data(), r, r + C);
@@ -148,9 +177,9 @@ void add_batchnorm(std::vector<Case>& cases, int64_t N, int64_t C, int64_t HW) {
   };
   std::string shape = dims({N, C, HW}) + " (N, C, HW)";
   cases.push_back({"batchnorm", shape, "forward (train)", 0, 4.0 * 2 * size, forward(ref::batchnorm_forward_train),
-                   forward(fast::batchnorm_forward_train)});
+                   forward(fast::batchnorm_forward_train), forward(NIB_DNNL_FN(batchnorm_forward_train))});
   cases.push_back({"batchnorm", shape, "backward (train)", 0, 4.0 * 3 * size, backward(ref::batchnorm_backward_train),
-                   backward(fast::batchnorm_backward_train)});
+                   backward(fast::batchnorm_backward_train), backward(NIB_DNNL_FN(batchnorm_backward_train))});
 }
 
 void add_softmax(std::vector<Case>& cases, int64_t rows, int64_t cols) {
@@ -216,23 +245,50 @@ std::vector<Case> all_cases(bool quick) {
 double rate(const Case& c, const Timing& t) { return (c.flops > 0 ? c.flops : c.bytes) / t.median_s / 1e9; }
 const char* unit(const Case& c) { return c.flops > 0 ? "GFLOP/s" : "GB/s"; }
 
+// "12.34" or `none` where the timing did not run.
+std::string ms_or(const Timing& t, const char* none) {
+  if (t.repeats == 0) return none;
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", t.median_s * 1e3);
+  return text;
+}
+std::string rate_or(const Case& c, const Timing& t) {
+  if (t.repeats == 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", rate(c, t));
+  return text;
+}
+// How many times faster fast is than `other` ("-" where other did not run).
+std::string ratio_or(const Timing& other, const Timing& fast) {
+  if (other.repeats == 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), other.median_s / fast.median_s < 10 ? "%.2fx" : "%.1fx",
+                other.median_s / fast.median_s);
+  return text;
+}
+
 std::string table_line(const Row& r, bool markdown) {
-  char ref_ms[32] = "skipped", ref_rate[32] = "-", ratio[32] = "-", line[512];
-  if (r.reference.repeats > 0) {
-    std::snprintf(ref_ms, sizeof(ref_ms), "%.2f", r.reference.median_s * 1e3);
-    std::snprintf(ref_rate, sizeof(ref_rate), "%.2f", rate(r.c, r.reference));
-    std::snprintf(ratio, sizeof(ratio), "%.1fx", r.reference.median_s / r.fast.median_s);
-  }
-  const char* format = markdown ? "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s |"
-                                : "%-30s %-26s %-18s %10s %9s %10.2f %9.2f %-8s %8s";
-  std::snprintf(line, sizeof(line), format, r.c.op.c_str(), r.c.shape.c_str(), r.c.pass.c_str(), ref_ms, ref_rate,
-                r.fast.median_s * 1e3, rate(r.c, r.fast), unit(r.c), ratio);
+  char line[640];
+  const char* format = markdown ? "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s |"
+                                : "%-30s %-26s %-18s %10s %9s %10.2f %9.2f %10s %9s %-8s %8s %9s";
+  const char* no_dnnl = r.c.dnnl ? "skipped" : "-";
+  if (markdown)
+    std::snprintf(line, sizeof(line), format, r.c.op.c_str(), r.c.shape.c_str(), r.c.pass.c_str(),
+                  ms_or(r.reference, "skipped").c_str(), rate_or(r.c, r.reference).c_str(), r.fast.median_s * 1e3,
+                  rate(r.c, r.fast), ms_or(r.dnnl, no_dnnl).c_str(), rate_or(r.c, r.dnnl).c_str(), unit(r.c),
+                  ratio_or(r.reference, r.fast).c_str(), ratio_or(r.dnnl, r.fast).c_str());
+  else
+    std::snprintf(line, sizeof(line), format, r.c.op.c_str(), r.c.shape.c_str(), r.c.pass.c_str(),
+                  ms_or(r.reference, "skipped").c_str(), rate_or(r.c, r.reference).c_str(), r.fast.median_s * 1e3,
+                  rate(r.c, r.fast), ms_or(r.dnnl, no_dnnl).c_str(), rate_or(r.c, r.dnnl).c_str(), unit(r.c),
+                  ratio_or(r.reference, r.fast).c_str(), ratio_or(r.dnnl, r.fast).c_str());
   return line;
 }
 
-void write_results(const std::string& dir, const std::vector<Row>& rows, int threads, const std::string& load_before) {
+void write_results(const std::string& dir, const std::string& name, const std::vector<Row>& rows, int threads,
+                   const std::string& load_before) {
   make_dirs(dir);
-  const std::string stem = dir + "/cpu_ops_" + today();
+  const std::string stem = dir + "/" + name;
   json::Value doc = json::Value::object();
   doc["cpu"] = cpu_description();
   doc["threads"] = threads;
@@ -241,6 +297,7 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
   doc["load_average_before"] = load_before;
   doc["load_average_after"] = load_after;
   doc["timing"] = "median seconds per call after one warm-up call";
+  doc["dnnl"] = kHaveDnnl ? "built with oneDNN: the dnnl variants raced" : "built without oneDNN: no dnnl variants";
   json::Value results = json::Value::array();
   for (const Row& r : rows) {
     json::Value v = json::Value::object();
@@ -255,56 +312,85 @@ void write_results(const std::string& dir, const std::vector<Row>& rows, int thr
       v["reference_rate"] = rate(r.c, r.reference);
       v["fast_over_reference"] = r.reference.median_s / r.fast.median_s;
     }
+    if (r.dnnl.repeats > 0) {
+      v["dnnl_s"] = r.dnnl.median_s;
+      v["dnnl_rate"] = rate(r.c, r.dnnl);
+      v["fast_over_dnnl"] = r.dnnl.median_s / r.fast.median_s;
+    }
     results.as_array().push_back(v);
   }
   doc["results"] = results;
   doc["measured_on_loaded_machine"] = !loaded_machine_warning({load_before, load_after}).empty();
   write_file_atomic(stem + ".json", json::dump(doc, 2) + "\n");
 
-  std::string md = "# CPU ops: reference vs fast\n\n" + loaded_machine_warning({load_before, load_after}) +
-                   cpu_description() + ", " + std::to_string(threads) +
-                   " OpenMP threads, " + today() +
+  std::string md = std::string("# CPU ops: reference vs fast") + (kHaveDnnl ? " vs dnnl (oneDNN)" : "") + "\n\n" +
+                   loaded_machine_warning({load_before, load_after}) + cpu_description() + ", " +
+                   std::to_string(threads) + " OpenMP threads, " + today() +
                    ". Load average (1, 5, 15 min) before: " + load_before + ", after: " + load_after +
                    ".\n\nMedian time per call after a warm-up; GFLOP/s for convolutions and GEMM, GB/s (each "
                    "tensor read or written once) for the memory-bound ops. fast/ref = reference time / fast "
-                   "time. \"skipped\": the reference was not run on calls above --ref-limit GFLOP.\n\n"
-                   "| op | shape | pass | ref ms | ref rate | fast ms | fast rate | unit | fast/ref |\n"
-                   "|---|---|---|---:|---:|---:|---:|---|---:|\n";
+                   "time; fast/dnnl = dnnl time / fast time (above 1: nib's fast kernel wins; below 1: oneDNN "
+                   "wins). \"skipped\": the reference was not run on calls above --ref-limit GFLOP; dnnl \"-\": "
+                   "no oneDNN variant" +
+                   (kHaveDnnl ? "" : " (nib was built without oneDNN)") +
+                   ".\n\n"
+                   "| op | shape | pass | ref ms | ref rate | fast ms | fast rate | dnnl ms | dnnl rate | unit | "
+                   "fast/ref | fast/dnnl |\n"
+                   "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n";
   for (const Row& r : rows) md += table_line(r, true) + "\n";
   write_file_atomic(stem + ".md", md);
   std::printf("\nwrote %s.json and %s.md\n", stem.c_str(), stem.c_str());
 }
 
+// Whether `op` contains one of the comma-separated texts of `only` ("" matches everything).
+bool selected(const std::string& op, const std::string& only) {
+  if (only.empty()) return true;
+  size_t start = 0;
+  while (start <= only.size()) {
+    const size_t comma = std::min(only.find(',', start), only.size());
+    const std::string text = only.substr(start, comma - start);
+    if (!text.empty() && op.find(text) != std::string::npos) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 int cpu_ops(int argc, char** argv) {
-  Args args(argc, argv, 3, {"quick"});
+  Args args(argc, argv, 3, {"quick", "no-dnnl"});
   const bool quick = args.flag("quick");
+  const bool race_dnnl = !args.flag("no-dnnl");
   const int64_t threads = args.get_int("threads", 0);
   const double ref_limit = args.get_double("ref-limit", 2.0);
   const double budget = args.get_double("budget", quick ? 0.2 : 0.5);
   const std::string out = args.get("out", "bench/results");
   const std::string only = args.get("only", "");
+  const std::string name = args.get("name", "cpu_ops_" + today());
   args.finish();
   NIB_CHECK(threads >= 0, "--threads must not be negative");
+  NIB_CHECK(!name.empty() && name.find('/') == std::string::npos, "--name is a file name without folders, got '",
+            name, "'");
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
 
   const std::string load_before = load_average();
-  std::printf("CPU ops on %s, %d OpenMP threads, load average %s\n\n", cpu_description().c_str(),
-              omp_get_max_threads(), load_before.c_str());
-  std::printf("%-30s %-26s %-18s %10s %9s %10s %9s %-8s %8s\n", "op", "shape", "pass", "ref ms", "ref rate",
-              "fast ms", "fast rate", "unit", "fast/ref");
+  std::printf("CPU ops on %s, %d OpenMP threads, load average %s%s\n\n", cpu_description().c_str(),
+              omp_get_max_threads(), load_before.c_str(),
+              kHaveDnnl ? "" : " (nib was built without oneDNN: no dnnl column)");
+  std::printf("%-30s %-26s %-18s %10s %9s %10s %9s %10s %9s %-8s %8s %9s\n", "op", "shape", "pass", "ref ms",
+              "ref rate", "fast ms", "fast rate", "dnnl ms", "dnnl rate", "unit", "fast/ref", "fast/dnnl");
   std::vector<Row> rows;
   for (Case& c : all_cases(quick)) {
-    if (c.op.find(only) == std::string::npos) continue;
-    Row row{c, {}, {}};
+    if (!selected(c.op, only)) continue;
+    Row row{c, {}, {}, {}};
     row.fast = time_median(c.fast, budget);
+    if (c.dnnl && race_dnnl) row.dnnl = time_median(c.dnnl, budget);
     if (c.flops <= ref_limit * 1e9) row.reference = time_median(c.reference, budget);
     std::printf("%s\n", table_line(row, false).c_str());
     std::fflush(stdout);
     rows.push_back(std::move(row));
   }
-  write_results(out, rows, omp_get_max_threads(), load_before);
+  write_results(out, name, rows, omp_get_max_threads(), load_before);
   return 0;
 }
 

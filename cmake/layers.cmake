@@ -61,6 +61,11 @@ function(nib_layer name)
     endforeach()
     list(APPEND headers ${dir_headers})
   endforeach()
+  # oneDNN's variants (kernels/cpu/*_dnnl.cpp and their helper) only when it was found.
+  if(NOT NIB_HAVE_DNNL)
+    list(FILTER common EXCLUDE REGEX "/[^/]*dnnl[^/]*\\.cpp$")
+    list(FILTER headers EXCLUDE REGEX "/[^/]*dnnl[^/]*\\.h$")
+  endif()
   # One of the two HDF5 readers: libhdf5's, or a stub that says nib was built without it.
   if(NIB_HAVE_HDF5)
     list(FILTER common EXCLUDE REGEX "hdf5_stub\\.cpp$")

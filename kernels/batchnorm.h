@@ -43,6 +43,7 @@ namespace reference { NIB_DECLARE_BATCHNORM }
 namespace fast { NIB_DECLARE_BATCHNORM }
 namespace cuda { NIB_DECLARE_BATCHNORM }
 namespace cudnn { NIB_DECLARE_BATCHNORM }  // cuDNN
+namespace dnnl { NIB_DECLARE_BATCHNORM }   // oneDNN on the CPU (built when nib finds libdnnl)
 #undef NIB_DECLARE_BATCHNORM
 
 }  // namespace nib::kernels

@@ -105,6 +105,7 @@ namespace reference { NIB_DECLARE_CONV2D }  // seven nested loops: the definitio
 namespace fast { NIB_DECLARE_CONV2D }       // im2col + fast::gemm, direct depthwise, OpenMP
 namespace cuda { NIB_DECLARE_CONV2D }       // implicit GEMM + depthwise CUDA kernels
 namespace cudnn { NIB_DECLARE_CONV2D }      // cuDNN
+namespace dnnl { NIB_DECLARE_CONV2D }       // oneDNN on the CPU (built when nib finds libdnnl)
 #undef NIB_DECLARE_CONV2D
 
 }  // namespace kernels

@@ -43,6 +43,7 @@ namespace reference { NIB_DECLARE_POOL }
 namespace fast { NIB_DECLARE_POOL }
 namespace cuda { NIB_DECLARE_POOL }
 namespace cudnn { NIB_DECLARE_POOL }  // cuDNN (global pooling: cuDNN average pooling over the whole plane)
+namespace dnnl { NIB_DECLARE_POOL }   // oneDNN on the CPU (built when nib finds libdnnl)
 #undef NIB_DECLARE_POOL
 
 }  // namespace nib::kernels

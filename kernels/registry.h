@@ -5,11 +5,13 @@
 //
 //   CPU  : "reference"  the spec: plain loops written to be read (kernels/cpu/*_reference.cpp)
 //          "fast"       OpenMP, cache blocking, vector loops    (kernels/cpu/*_fast.cpp)
+//          "dnnl"       Intel's oneDNN (conv2d, pool, batchnorm; kernels/cpu/*_dnnl.cpp), built when
+//                       CMake finds libdnnl-dev: the library baseline the fast kernels race, never the default
 //   CUDA : "cuda"       nib's hand-written CUDA kernels          (kernels/cuda/*.cu)
 //          "cublas"     NVIDIA's cuBLAS (gemm)                   (kernels/cuda/gemm_cublas.cpp)
 //          "cudnn"      NVIDIA's cuDNN (conv2d, pool, batchnorm, softmax; kernels/cuda/*_cudnn.cpp)
 // The C++ namespaces carry the same names: kernels::reference, kernels::fast,
-// kernels::cuda, kernels::cublas, kernels::cudnn.
+// kernels::dnnl, kernels::cuda, kernels::cublas, kernels::cudnn.
 //
 // An op lists its implementations in an ImplTable (see ops/*.cpp), which
 // registers them here, and asks the table for a function for the device its
@@ -18,7 +20,7 @@
 //   2. the selection set by kernels::configure(), which apps call with
 //      --kernels and which starts from the NIB_KERNELS environment variable:
 //      "conv2d=cudnn,gemm=cuda" (per family), "cudnn,cublas" (whole-device
-//      defaults: the first one a family has wins), "reference"; the item
+//      defaults: the first one a family has wins), "reference", "dnnl"; the item
 //      "tf32" also allows TF32 tensor cores;
 //   3. the default: "fast" on the CPU, "cuda" on CUDA, or the first listed
 //      implementation where a family has no such one.

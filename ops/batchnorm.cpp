@@ -13,6 +13,9 @@ using namespace kernels;
 const ImplTable<BatchNormForwardTrainFn> forward_train_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_forward_train},
     {"fast", DeviceType::CPU, fast::batchnorm_forward_train},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::batchnorm_forward_train},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_forward_train},
 #endif
@@ -23,6 +26,9 @@ const ImplTable<BatchNormForwardTrainFn> forward_train_impls("batchnorm", {
 const ImplTable<BatchNormForwardEvalFn> forward_eval_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_forward_eval},
     {"fast", DeviceType::CPU, fast::batchnorm_forward_eval},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::batchnorm_forward_eval},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_forward_eval},
 #endif
@@ -33,6 +39,9 @@ const ImplTable<BatchNormForwardEvalFn> forward_eval_impls("batchnorm", {
 const ImplTable<BatchNormBackwardTrainFn> backward_train_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_backward_train},
     {"fast", DeviceType::CPU, fast::batchnorm_backward_train},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::batchnorm_backward_train},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_backward_train},
 #endif
@@ -43,6 +52,9 @@ const ImplTable<BatchNormBackwardTrainFn> backward_train_impls("batchnorm", {
 const ImplTable<BatchNormBackwardEvalFn> backward_eval_impls("batchnorm", {
     {"reference", DeviceType::CPU, reference::batchnorm_backward_eval},
     {"fast", DeviceType::CPU, fast::batchnorm_backward_eval},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::batchnorm_backward_eval},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::batchnorm_backward_eval},
 #endif

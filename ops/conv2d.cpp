@@ -15,6 +15,9 @@ using namespace kernels;
 const ImplTable<Conv2dForwardFn> forward_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_forward},
     {"fast", DeviceType::CPU, fast::conv2d_forward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::conv2d_forward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_forward},
 #endif
@@ -26,6 +29,9 @@ const ImplTable<Conv2dForwardFn> forward_impls("conv2d", {
 const ImplTable<Conv2dBackwardDataFn> backward_data_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_data},
     {"fast", DeviceType::CPU, fast::conv2d_backward_data},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::conv2d_backward_data},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_data},
 #endif
@@ -36,6 +42,9 @@ const ImplTable<Conv2dBackwardDataFn> backward_data_impls("conv2d", {
 const ImplTable<Conv2dBackwardWeightFn> backward_weight_impls("conv2d", {
     {"reference", DeviceType::CPU, reference::conv2d_backward_weight},
     {"fast", DeviceType::CPU, fast::conv2d_backward_weight},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::conv2d_backward_weight},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::conv2d_backward_weight},
 #endif

@@ -13,6 +13,9 @@ using namespace kernels;
 const ImplTable<MaxPoolForwardFn> max_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::max_pool_forward},
     {"fast", DeviceType::CPU, fast::max_pool_forward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::max_pool_forward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::max_pool_forward},
 #endif
@@ -23,6 +26,9 @@ const ImplTable<MaxPoolForwardFn> max_forward_impls("pool", {
 const ImplTable<MaxPoolBackwardFn> max_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::max_pool_backward},
     {"fast", DeviceType::CPU, fast::max_pool_backward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::max_pool_backward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::max_pool_backward},
 #endif
@@ -33,6 +39,9 @@ const ImplTable<MaxPoolBackwardFn> max_backward_impls("pool", {
 const ImplTable<AvgPoolForwardFn> avg_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::avg_pool_forward},
     {"fast", DeviceType::CPU, fast::avg_pool_forward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::avg_pool_forward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::avg_pool_forward},
 #endif
@@ -43,6 +52,9 @@ const ImplTable<AvgPoolForwardFn> avg_forward_impls("pool", {
 const ImplTable<AvgPoolBackwardFn> avg_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::avg_pool_backward},
     {"fast", DeviceType::CPU, fast::avg_pool_backward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::avg_pool_backward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::avg_pool_backward},
 #endif
@@ -53,6 +65,9 @@ const ImplTable<AvgPoolBackwardFn> avg_backward_impls("pool", {
 const ImplTable<GlobalAvgPoolForwardFn> global_forward_impls("pool", {
     {"reference", DeviceType::CPU, reference::global_avg_pool_forward},
     {"fast", DeviceType::CPU, fast::global_avg_pool_forward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::global_avg_pool_forward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::global_avg_pool_forward},
 #endif
@@ -63,6 +78,9 @@ const ImplTable<GlobalAvgPoolForwardFn> global_forward_impls("pool", {
 const ImplTable<GlobalAvgPoolBackwardFn> global_backward_impls("pool", {
     {"reference", DeviceType::CPU, reference::global_avg_pool_backward},
     {"fast", DeviceType::CPU, fast::global_avg_pool_backward},
+#ifdef NIB_DNNL
+    {"dnnl", DeviceType::CPU, dnnl::global_avg_pool_backward},
+#endif
 #ifdef NIB_CUDA
     {"cuda", DeviceType::CUDA, kernels::cuda::global_avg_pool_backward},
 #endif

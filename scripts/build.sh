@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # clang, its fuzzer runtime and its OpenMP: scripts/fuzz.sh and sanitize.sh (libFuzzer needs clang).
-packages=(cmake g++ make zlib1g-dev libstb-dev doctest-dev libtbb-dev libcurl4-openssl-dev libssl-dev libhdf5-dev
+packages=(cmake g++ make zlib1g-dev libstb-dev doctest-dev libtbb-dev libcurl4-openssl-dev libssl-dev libhdf5-dev libdnnl-dev
           libopenmpi-dev openmpi-bin clang libclang-rt-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
