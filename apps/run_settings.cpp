@@ -59,7 +59,13 @@ TrainingOptions read_training_options(RunSettings& settings, Args& args, const T
   o.data.seed = static_cast<uint64_t>(settings.integer("seed", "1"));
   o.data.limit = settings.integer("limit", "0");
 
-  if (!defaults.epochs.empty()) read_run_length(settings, o, defaults.epochs, defaults.batch_size, defaults.lr);
+  if (!defaults.epochs.empty()) {
+    read_run_length(settings, o, defaults.epochs, defaults.batch_size, defaults.lr);
+  } else {
+    // The command reads these once the data is loaded; asking for them now
+    // tells args.finish() they are known options, not typos.
+    for (const char* name : {"epochs", "batch-size", "lr"}) args.get(name, "");
+  }
   o.config.label_smoothing = static_cast<float>(settings.number("label-smoothing", "0"));
   o.config.seed = o.data.seed;
   o.config.device = parse_device(args.get("device", "cpu"));

@@ -51,7 +51,9 @@ data
                        (training batches only, never validation or test)
 model
   --model NAME         basic-cnn | mlp | ... (`nib models` lists them; default basic-cnn)
-  --model-options KV   e.g. conv1=16,conv2=32,hidden=64,dropout=0.3
+  --model-options KV   e.g. conv1=16,conv2=32,hidden=64,dropout=0.3; basic-cnn's
+                       blocks (conv-pool blocks) is 2 unless given, or more where 2 leave
+                       over 16x16 positions before the dense layer (3 from 80x80 input)
 optimisation
   --epochs N           (default 5; 6 on small data: at most 10000 training images)
   --batch-size N       (default 128; 64 on small data)

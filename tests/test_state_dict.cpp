@@ -22,40 +22,11 @@ using nib::testing::TempDir;
 
 namespace {
 
-// Conv2d and BatchNorm2d cannot be linked in this branch yet (their forward
-// passes call ops::conv2d and ops::batch_norm, which come with the
-// convolution work). Loading only looks at names and shapes, so these
-// stand-ins register exactly what the real layers register (see
-// layers/conv2d.cpp and layers/batchnorm.cpp). Once those ops are merged,
-// replace them with Conv2d and BatchNorm2d.
-struct ConvStandIn : Module {
-  ConvStandIn(int64_t in, int64_t out, int64_t k) {
-    weight = register_parameter("weight", Tensor::zeros({out, in, k, k}));
-    bias = register_parameter("bias", Tensor::zeros({out}));
-  }
-  Tensor forward(const Tensor&) override { fail("ConvStandIn has no forward"); }
-  std::string describe() const override { return "ConvStandIn"; }
-  Tensor weight, bias;
-};
-
-struct BatchNormStandIn : Module {
-  explicit BatchNormStandIn(int64_t c) {
-    weight = register_parameter("weight", Tensor::ones({c}));
-    bias = register_parameter("bias", Tensor::zeros({c}));
-    running_mean = register_buffer("running_mean", Tensor::zeros({c}));
-    running_var = register_buffer("running_var", Tensor::ones({c}));
-    num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}, kCPU, DType::I64));
-  }
-  Tensor forward(const Tensor&) override { fail("BatchNormStandIn has no forward"); }
-  std::string describe() const override { return "BatchNormStandIn"; }
-  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
-};
-
 // nn.Sequential(Conv2d(1, 4, 3), BatchNorm2d(4), ReLU(), Flatten(), Linear(64, out)), as in the fixture.
 std::shared_ptr<Sequential> small_cnn(int64_t classes = 3, int64_t channels = 4) {
   auto model = std::make_shared<Sequential>();
-  model->add(std::make_shared<ConvStandIn>(1, channels, 3));
-  model->add(std::make_shared<BatchNormStandIn>(channels));
+  model->add(std::make_shared<Conv2d>(1, channels, 3));
+  model->add(std::make_shared<BatchNorm2d>(channels));
   model->add(std::make_shared<ReLU>());
   model->add(std::make_shared<Flatten>());
   model->add(std::make_shared<Linear>(channels * 16, classes));
@@ -91,7 +62,7 @@ TEST_CASE("state_dict: loading copies into the module's own tensors, in place") 
   CHECK(fc.weight.impl() == fc_weight.impl());  // the layer's handle is still the model's tensor
   CHECK(fc.weight.data() == fc_data);
   CHECK(fc.weight.requires_grad());
-  CHECK(static_cast<BatchNormStandIn&>((*model)[1]).num_batches_tracked.data_as<int64_t>()[0] == 5);
+  CHECK(static_cast<BatchNorm2d&>((*model)[1]).num_batches_tracked.data_as<int64_t>()[0] == 5);
 }
 
 TEST_CASE("state_dict: one error names every tensor that does not fit, and nothing is loaded") {
@@ -150,11 +121,11 @@ TEST_CASE("state_dict: values of other dtypes are converted to the model's") {
     INFO(name);
     CHECK(t.dtype() == (name.find("num_batches") != std::string::npos ? DType::I64 : DType::F32));
   }
-  auto& bn = static_cast<BatchNormStandIn&>((*model)[1]);
+  auto& bn = static_cast<BatchNorm2d&>((*model)[1]);
   CHECK(bn.num_batches_tracked.data_as<int64_t>()[0] == 7);
   CHECK(bn.running_mean.to_vector() == to_f32(random_tensor({4}, 3)).to_vector());  // F64 holds F32 exactly
   float half_rounded = half_to_float(float_to_half(random_tensor({4, 1, 3, 3}, 3).to_vector()[5]));
-  CHECK(static_cast<ConvStandIn&>((*model)[0]).weight.to_vector()[5] == half_rounded);
+  CHECK(static_cast<Conv2d&>((*model)[0]).weight.to_vector()[5] == half_rounded);
 }
 
 TEST_CASE("state_dict: save_module and load_module round-trip, and errors name the file") {
@@ -184,7 +155,7 @@ TEST_CASE("state_dict: select_prefix takes one submodule's entries") {
   REQUIRE(bn.size() == 5);
   CHECK(bn[0].first == "weight");
   CHECK(bn[4].first == "num_batches_tracked");
-  BatchNormStandIn target(4);
+  BatchNorm2d target(4);
   load_state_dict(target, bn);
   CHECK(select_prefix(model->state_dict(), "9.").empty());
 }
@@ -251,7 +222,7 @@ TEST_CASE("interop: a PyTorch state_dict written by hand in Python loads by name
       load_module(*model, std::string(NIB_FIXTURE_DIR) + "/interop/small_model.safetensors");
   CHECK(metadata.at("source") == "torch");
   check_against_expected(*model, 1e-6);
-  CHECK(static_cast<BatchNormStandIn&>((*model)[1]).num_batches_tracked.data_as<int64_t>()[0] == 3);
+  CHECK(static_cast<BatchNorm2d&>((*model)[1]).num_batches_tracked.data_as<int64_t>()[0] == 3);
 }
 
 TEST_CASE("interop: the same weights stored as float16 and float64 load converted") {
@@ -271,8 +242,8 @@ TEST_CASE("interop: the loaded weights give PyTorch's output (layouts OIHW, NCHW
 
   // The convolution and BatchNorm (evaluation mode) as plain loops, since
   // their ops are not in this branch; the Linear layer is nib's own.
-  auto& conv = static_cast<ConvStandIn&>((*model)[0]);
-  auto& bn = static_cast<BatchNormStandIn&>((*model)[1]);
+  auto& conv = static_cast<Conv2d&>((*model)[0]);
+  auto& bn = static_cast<BatchNorm2d&>((*model)[1]);
   std::vector<float> in = x.to_vector(), w = conv.weight.to_vector(), b = conv.bias.to_vector();
   std::vector<float> gamma = bn.weight.to_vector(), beta = bn.bias.to_vector();
   std::vector<float> mean = bn.running_mean.to_vector(), var = bn.running_var.to_vector();
