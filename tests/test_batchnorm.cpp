@@ -2,8 +2,8 @@
 // against its formula, evaluation mode by hand, gradients in both modes.
 #include <cmath>
 
-#include "kernels/registry.h"
 #include "tests/helpers.h"
+#include "tests/impl_comparison.h"
 
 using namespace nib;
 using nib::testing::check_gradients;
@@ -11,26 +11,7 @@ using nib::testing::random_tensor;
 
 namespace {
 
-constexpr float kMomentum = 0.1f, kEps = 1e-5f;
-
-struct BnResult {
-  Tensor y, gx, ggamma, gbeta, running_mean, running_var;
-};
-
-// One forward + backward with the batchnorm family forced to `impl`.
-BnResult run_with(const char* impl, const Tensor& x_in, bool training) {
-  kernels::Use use("batchnorm", impl);
-  const int64_t C = x_in.size(1);
-  Tensor x = x_in.clone().set_requires_grad(true);
-  Tensor gamma = random_tensor({C}, 11, 0.5f).set_requires_grad(true);
-  Tensor beta = random_tensor({C}, 12).set_requires_grad(true);
-  Tensor running_mean = random_tensor({C}, 13, 0.1f);
-  Tensor running_var = ops::affine(random_tensor({C}, 14, 0.1f), 1.0f, 1.0f);
-  Tensor y = ops::batch_norm(x, gamma, beta, running_mean, running_var, training, kMomentum, kEps);
-  y.backward(random_tensor(y.shape(), 15));
-  CHECK(kernels::last_chosen("batchnorm", DeviceType::CPU) == impl);
-  return {y.detach(), x.grad(), gamma.grad(), beta.grad(), running_mean, running_var};
-}
+constexpr float kMomentum = testing::kBatchNormMomentum, kEps = testing::kBatchNormEps;
 
 const std::vector<Shape> kShapes = {
     {1, 1, 1, 2}, {1, 3, 5, 7}, {4, 3, 1, 1}, {2, 5, 4, 3}, {8, 16, 9, 9}, {5, 4}, {2, 1}, {64, 33},
@@ -52,21 +33,7 @@ void channel_stats(const Tensor& x, int64_t c, double& mean, double& var) {
 }  // namespace
 
 TEST_CASE("batch_norm: fast matches reference, training and evaluation, forward and backward") {
-  for (bool training : {true, false}) {
-    for (const Shape& s : kShapes) {
-      CAPTURE(training);
-      CAPTURE(s.str());
-      Tensor x = ops::affine(random_tensor(s, 1, 2.0f), 1.0f, 3.0f);  // off-centre, so the mean matters
-      BnResult ref = run_with("reference", x, training);
-      BnResult fast = run_with("fast", x, training);
-      NIB_CHECK_CLOSE(fast.y, ref.y, 1e-5);
-      NIB_CHECK_CLOSE(fast.gx, ref.gx, 1e-4);
-      NIB_CHECK_CLOSE(fast.ggamma, ref.ggamma, 1e-4);
-      NIB_CHECK_CLOSE(fast.gbeta, ref.gbeta, 1e-4);
-      NIB_CHECK_CLOSE(fast.running_mean, ref.running_mean, 1e-6);
-      NIB_CHECK_CLOSE(fast.running_var, ref.running_var, 1e-6);
-    }
-  }
+  testing::check_batch_norm_matches_reference("fast", kShapes);
 }
 
 TEST_CASE("batch_norm training normalises each channel and updates the running statistics by the formula") {

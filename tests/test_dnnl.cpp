@@ -10,8 +10,11 @@
 
 #include "kernels/registry.h"
 #include "tests/helpers.h"
+#include "tests/impl_comparison.h"
 
 using namespace nib;
+using nib::testing::check_pool_matches_reference;
+using nib::testing::PoolCase;
 using nib::testing::random_tensor;
 
 namespace {
@@ -80,16 +83,8 @@ ConvResult conv_with(const char* impl, const ConvCase& c, bool with_bias) {
 
 // ---- pooling ----------------------------------------------------------------------
 
-struct PoolCase {
-  const char* what;
-  Shape x;
-  ops::Pool2dOptions options;
-};
-
 ops::Pool2dOptions pool(int64_t kh, int64_t kw, int64_t sh, int64_t sw, Padding2d padding = {}) {
-  ops::Pool2dOptions o;
-  o.kernel_h = kh, o.kernel_w = kw, o.stride_h = sh, o.stride_w = sw, o.padding = padding;
-  return o;
+  return testing::pool_options(kh, kw, sh, sw, padding);
 }
 
 std::vector<PoolCase> pool_cases() {
@@ -102,44 +97,6 @@ std::vector<PoolCase> pool_cases() {
       {"stride larger than the kernel", {2, 2, 9, 8}, pool(2, 2, 3, 3)},
       {"padding beyond half the kernel", {1, 2, 5, 5}, pool(3, 3, 1, 1, Padding2d::same(2))},
   };
-}
-
-template <class Op>
-std::pair<Tensor, Tensor> pool_with(const char* impl, const Tensor& x_in, const Op& op) {
-  kernels::Use use("pool", impl);
-  Tensor x = x_in.clone().set_requires_grad(true);
-  Tensor y = op(x);
-  y.backward(random_tensor(y.shape(), 99));
-  CHECK(kernels::last_chosen("pool", DeviceType::CPU) == impl);
-  return {y.detach(), x.grad()};
-}
-
-template <class Op>
-void check_pool(const Tensor& x, const Op& op) {
-  auto [y_ref, gx_ref] = pool_with("reference", x, op);
-  auto [y_dnnl, gx_dnnl] = pool_with("dnnl", x, op);
-  NIB_CHECK_CLOSE(y_dnnl, y_ref, 1e-6);
-  NIB_CHECK_CLOSE(gx_dnnl, gx_ref, 1e-6);
-}
-
-// ---- batch norm -------------------------------------------------------------------
-
-struct BnResult {
-  Tensor y, gx, ggamma, gbeta, running_mean, running_var;
-};
-
-BnResult bn_with(const char* impl, const Tensor& x_in, bool training) {
-  kernels::Use use("batchnorm", impl);
-  const int64_t C = x_in.size(1);
-  Tensor x = x_in.clone().set_requires_grad(true);
-  Tensor gamma = random_tensor({C}, 11, 0.5f).set_requires_grad(true);
-  Tensor beta = random_tensor({C}, 12).set_requires_grad(true);
-  Tensor running_mean = random_tensor({C}, 13, 0.1f);
-  Tensor running_var = ops::affine(random_tensor({C}, 14, 0.1f), 1.0f, 1.0f);
-  Tensor y = ops::batch_norm(x, gamma, beta, running_mean, running_var, training, 0.1f, 1e-5f);
-  y.backward(random_tensor(y.shape(), 15));
-  CHECK(kernels::last_chosen("batchnorm", DeviceType::CPU) == impl);
-  return {y.detach(), x.grad(), gamma.grad(), beta.grad(), running_mean, running_var};
 }
 
 }  // namespace
@@ -183,7 +140,7 @@ TEST_CASE("dnnl max_pool2d matches the reference, forward and backward" * kSkip)
   for (const PoolCase& c : pool_cases()) {
     CAPTURE(c.what);
     const Tensor x = random_tensor(c.x, 1);
-    check_pool(x, [&](const Tensor& in) { return ops::max_pool2d(in, c.options); });
+    check_pool_matches_reference("dnnl", x, [&](const Tensor& in) { return ops::max_pool2d(in, c.options); });
     // Without a gradient to come, no argmax is asked for: oneDNN's inference primitive runs.
     Tensor y_ref, y_dnnl;
     {
@@ -203,7 +160,8 @@ TEST_CASE("dnnl avg_pool2d matches the reference, with and without padding in th
     for (const PoolCase& c : pool_cases()) {
       CAPTURE(c.what);
       CAPTURE(include_pad);
-      check_pool(random_tensor(c.x, 2), [&](const Tensor& x) { return ops::avg_pool2d(x, c.options, include_pad); });
+      check_pool_matches_reference("dnnl", random_tensor(c.x, 2),
+                                   [&](const Tensor& x) { return ops::avg_pool2d(x, c.options, include_pad); });
     }
   }
 }
@@ -211,28 +169,14 @@ TEST_CASE("dnnl avg_pool2d matches the reference, with and without padding in th
 TEST_CASE("dnnl global_avg_pool matches the reference" * kSkip) {
   for (Shape s : {Shape{1, 1, 1, 1}, Shape{2, 3, 5, 7}, Shape{4, 33, 7, 7}}) {
     CAPTURE(s.str());
-    check_pool(random_tensor(s, 3), [](const Tensor& x) { return ops::global_avg_pool(x); });
+    check_pool_matches_reference("dnnl", random_tensor(s, 3), [](const Tensor& x) { return ops::global_avg_pool(x); });
   }
 }
 
 TEST_CASE("dnnl batch_norm matches the reference, training and evaluation, forward and backward" * kSkip) {
   const std::vector<Shape> shapes = {{1, 1, 1, 2}, {1, 3, 5, 7}, {4, 3, 1, 1}, {2, 5, 4, 3},
                                      {8, 17, 9, 9}, {5, 4}, {2, 1}, {64, 33}};
-  for (bool training : {true, false}) {
-    for (const Shape& s : shapes) {
-      CAPTURE(training);
-      CAPTURE(s.str());
-      Tensor x = ops::affine(random_tensor(s, 1, 2.0f), 1.0f, 3.0f);  // off-centre, so the mean matters
-      BnResult ref = bn_with("reference", x, training);
-      BnResult dnnl = bn_with("dnnl", x, training);
-      NIB_CHECK_CLOSE(dnnl.y, ref.y, 1e-5);
-      NIB_CHECK_CLOSE(dnnl.gx, ref.gx, 1e-4);
-      NIB_CHECK_CLOSE(dnnl.ggamma, ref.ggamma, 1e-4);
-      NIB_CHECK_CLOSE(dnnl.gbeta, ref.gbeta, 1e-4);
-      NIB_CHECK_CLOSE(dnnl.running_mean, ref.running_mean, 1e-6);
-      NIB_CHECK_CLOSE(dnnl.running_var, ref.running_var, 1e-6);
-    }
-  }
+  testing::check_batch_norm_matches_reference("dnnl", shapes);
 }
 
 TEST_CASE("dnnl runs only when asked: fast stays the default, and NIB_KERNELS-style 'dnnl' selects it" * kSkip) {

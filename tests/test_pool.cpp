@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "kernels/registry.h"
 #include "tests/helpers.h"
+#include "tests/impl_comparison.h"
 
 using namespace nib;
 using nib::testing::check_gradients;
@@ -13,16 +13,11 @@ using nib::testing::random_tensor;
 
 namespace {
 
-struct PoolCase {
-  const char* what;
-  Shape x;
-  ops::Pool2dOptions options;
-};
+using nib::testing::check_pool_matches_reference;
+using nib::testing::PoolCase;
 
 ops::Pool2dOptions pool(int64_t kh, int64_t kw, int64_t sh, int64_t sw, ops::Padding2d padding = {}) {
-  ops::Pool2dOptions o;
-  o.kernel_h = kh, o.kernel_w = kw, o.stride_h = sh, o.stride_w = sw, o.padding = padding;
-  return o;
+  return testing::pool_options(kh, kw, sh, sw, padding);
 }
 
 std::vector<PoolCase> awkward_cases() {
@@ -38,31 +33,13 @@ std::vector<PoolCase> awkward_cases() {
   };
 }
 
-// Forward output and input gradient of `op` with the pool family forced to `impl`.
-template <class Op>
-std::pair<Tensor, Tensor> run_with(const char* impl, const Tensor& x_in, const Op& op) {
-  kernels::Use use("pool", impl);
-  Tensor x = x_in.clone().set_requires_grad(true);
-  Tensor y = op(x);
-  y.backward(random_tensor(y.shape(), 99));
-  CHECK(kernels::last_chosen("pool", DeviceType::CPU) == impl);
-  return {y.detach(), x.grad()};
-}
-
-template <class Op>
-void check_fast_matches_reference(const Tensor& x, const Op& op) {
-  auto [y_ref, gx_ref] = run_with("reference", x, op);
-  auto [y_fast, gx_fast] = run_with("fast", x, op);
-  NIB_CHECK_CLOSE(y_fast, y_ref, 1e-6);
-  NIB_CHECK_CLOSE(gx_fast, gx_ref, 1e-6);
-}
-
 }  // namespace
 
 TEST_CASE("max_pool2d: fast matches reference on awkward shapes") {
   for (const PoolCase& c : awkward_cases()) {
     CAPTURE(c.what);
-    check_fast_matches_reference(random_tensor(c.x, 1), [&](const Tensor& x) { return ops::max_pool2d(x, c.options); });
+    check_pool_matches_reference("fast", random_tensor(c.x, 1),
+                                 [&](const Tensor& x) { return ops::max_pool2d(x, c.options); });
   }
 }
 
@@ -71,7 +48,7 @@ TEST_CASE("avg_pool2d: fast matches reference on awkward shapes, with and withou
     for (const PoolCase& c : awkward_cases()) {
       CAPTURE(c.what);
       CAPTURE(include_pad);
-      check_fast_matches_reference(random_tensor(c.x, 2),
+      check_pool_matches_reference("fast", random_tensor(c.x, 2),
                                    [&](const Tensor& x) { return ops::avg_pool2d(x, c.options, include_pad); });
     }
   }
@@ -80,7 +57,7 @@ TEST_CASE("avg_pool2d: fast matches reference on awkward shapes, with and withou
 TEST_CASE("global_avg_pool: fast matches reference") {
   for (Shape s : {Shape{1, 1, 1, 1}, Shape{2, 3, 5, 7}, Shape{4, 64, 14, 14}}) {
     CAPTURE(s.str());
-    check_fast_matches_reference(random_tensor(s, 3), [](const Tensor& x) { return ops::global_avg_pool(x); });
+    check_pool_matches_reference("fast", random_tensor(s, 3), [](const Tensor& x) { return ops::global_avg_pool(x); });
   }
 }
 
