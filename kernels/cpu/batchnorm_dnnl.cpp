@@ -119,8 +119,7 @@ void batchnorm_forward_train(const BatchNormShape& s, const float* x, const floa
   std::vector<float> ones, zeros, mean_scratch, invstd_scratch, variance(size_t(s.C));
   float* mean = or_scratch(save_mean, mean_scratch, s.C);
   float* invstd = or_scratch(save_invstd, invstd_scratch, s.C);
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::batchnorm_forward_train", [&] {
     BatchNormPlan& plan = plan_for(s, eps, kTraining);
     dnnl_util::execute(plan.forward_primitive(),
                        {{DNNL_ARG_SRC, dnnl_util::wrap(plan.data, x)},
@@ -129,9 +128,7 @@ void batchnorm_forward_train(const BatchNormShape& s, const float* x, const floa
                         {DNNL_ARG_SHIFT, dnnl_util::wrap(plan.channel, or_filled(beta, zeros, s.C, 0.0f))},
                         {DNNL_ARG_MEAN, dnnl_util::wrap(plan.channel, mean)},
                         {DNNL_ARG_VARIANCE, dnnl_util::wrap(plan.channel, variance.data())}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::batchnorm_forward_train", e);
-  }
+  });
   const double count = static_cast<double>(s.N * s.HW);
   for (int64_t c = 0; c < s.C; ++c) {
     const double var = variance[c];
@@ -149,8 +146,7 @@ void batchnorm_forward_eval(const BatchNormShape& s, const float* x, const float
                             const float* running_mean, const float* running_var, float eps, float* y) {
   if (empty(s)) return fast::batchnorm_forward_eval(s, x, gamma, beta, running_mean, running_var, eps, y);
   std::vector<float> ones, zeros;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::batchnorm_forward_eval", [&] {
     BatchNormPlan& plan = plan_for(s, eps, kEvaluation);
     dnnl_util::execute(plan.forward_primitive(),
                        {{DNNL_ARG_SRC, dnnl_util::wrap(plan.data, x)},
@@ -159,9 +155,7 @@ void batchnorm_forward_eval(const BatchNormShape& s, const float* x, const float
                         {DNNL_ARG_SHIFT, dnnl_util::wrap(plan.channel, or_filled(beta, zeros, s.C, 0.0f))},
                         {DNNL_ARG_MEAN, dnnl_util::wrap(plan.channel, running_mean)},
                         {DNNL_ARG_VARIANCE, dnnl_util::wrap(plan.channel, running_var)}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::batchnorm_forward_eval", e);
-  }
+  });
 }
 
 namespace {
@@ -169,8 +163,7 @@ namespace {
 void backward(const BatchNormShape& s, float eps, Mode mode, const float* x, const float* gy, const float* gamma,
               const float* mean, const float* variance, float* gx, float* ggamma, float* gbeta, const char* op) {
   std::vector<float> ones, zeros, ggamma_scratch, gbeta_scratch;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), op, [&] {
     BatchNormPlan& plan = plan_for(s, eps, mode);
     dnnl_util::execute(
         plan.backward_primitive(),
@@ -184,9 +177,7 @@ void backward(const BatchNormShape& s, float eps, Mode mode, const float* x, con
          {DNNL_ARG_VARIANCE, dnnl_util::wrap(plan.channel, variance)},
          {DNNL_ARG_DIFF_SCALE, dnnl_util::wrap(plan.channel, or_scratch(ggamma, ggamma_scratch, s.C))},
          {DNNL_ARG_DIFF_SHIFT, dnnl_util::wrap(plan.channel, or_scratch(gbeta, gbeta_scratch, s.C))}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail(op, e);
-  }
+  });
 }
 }  // namespace
 

@@ -235,26 +235,20 @@ ConvPlan& plan_for(const Conv2dProblem& s) {
 
 void conv2d_forward(const Conv2dProblem& s, const float* x, const float* w, const float* bias, float* y) {
   if (s.N == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::conv2d_forward", [&] {
     const Pass& pass = plan_for(s).forward(bias != nullptr);
     if (bias)
       pass.run({x, w, y, bias});
     else
       pass.run({x, w, y});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::conv2d_forward", e);
-  }
+  });
 }
 
 void conv2d_backward_data(const Conv2dProblem& s, const float* gy, const float* w, float* gx) {
   if (s.N == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::conv2d_backward_data", [&] {
     plan_for(s).data().run({gy, w, gx});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::conv2d_backward_data", e);
-  }
+  });
 }
 
 void conv2d_backward_weight(const Conv2dProblem& s, const float* x, const float* gy, float* gw, float* gbias) {
@@ -263,16 +257,13 @@ void conv2d_backward_weight(const Conv2dProblem& s, const float* x, const float*
     if (gbias) std::memset(gbias, 0, sizeof(float) * size_t(s.K));
     return;
   }
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::conv2d_backward_weight", [&] {
     const Pass& pass = plan_for(s).weight(gbias != nullptr);
     if (gbias)
       pass.run({x, gy, gw, gbias});
     else
       pass.run({x, gy, gw});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::conv2d_backward_weight", e);
-  }
+  });
 }
 
 }  // namespace nib::kernels::dnnl

@@ -31,6 +31,18 @@ void execute(const ::dnnl::primitive& primitive, const std::unordered_map<int, :
 // Throws nib::Error "<op>: oneDNN: <what> (status N)".
 [[noreturn]] void fail(const char* op, const ::dnnl::error& e);
 
+// Runs `body` holding `cache`'s lock (see PlanCache), turning oneDNN's
+// errors into nib::Error naming `op`: how every dnnl entry point runs.
+template <class Cache, class Body>
+void locked(Cache& cache, const char* op, Body body) {
+  try {
+    std::lock_guard<std::mutex> lock(cache.mutex());
+    body();
+  } catch (const ::dnnl::error& e) {
+    fail(op, e);
+  }
+}
+
 // Plans (descriptors and primitives) of one op family, keyed by every field
 // of the problem: made on a shape's first call, reused after. At most
 // kMaxPlans shapes; when full it starts over. The caller holds mutex() for

@@ -157,8 +157,7 @@ Mode avg_mode(bool count_include_pad) { return count_include_pad ? kAvgIncludePa
 
 void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   if (s.N * s.C == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::max_pool_forward", [&] {
     PoolPlan& plan = plan_for(s, kMax);
     if (!argmax) {
       dnnl_util::execute(plan.inference(kMax), {{DNNL_ARG_SRC, dnnl_util::wrap(plan.x, x)},
@@ -175,15 +174,12 @@ void max_pool_forward(const Pool2dShape& s, const float* x, float* y, int32_t* a
       workspace_to_argmax(s, static_cast<const uint8_t*>(ws), argmax);
     else
       workspace_to_argmax(s, static_cast<const int32_t*>(ws), argmax);
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::max_pool_forward", e);
-  }
+  });
 }
 
 void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* argmax, float* gx) {
   if (s.N * s.C == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::max_pool_backward", [&] {
     PoolPlan& plan = plan_for(s, kMax);
     if (!plan.plain_workspace) return fast::max_pool_backward(s, gy, argmax, gx);
     const dn::memory::desc ws_md = plan.hint.workspace_desc();
@@ -195,34 +191,26 @@ void max_pool_backward(const Pool2dShape& s, const float* gy, const int32_t* arg
     dnnl_util::execute(plan.backward, {{DNNL_ARG_DIFF_DST, dnnl_util::wrap(plan.y, gy)},
                                        {DNNL_ARG_WORKSPACE, dnnl_util::wrap(ws_md, ws)},
                                        {DNNL_ARG_DIFF_SRC, dnnl_util::wrap(plan.x, gx)}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::max_pool_backward", e);
-  }
+  });
 }
 
 void avg_pool_forward(const Pool2dShape& s, const float* x, float* y, bool count_include_pad) {
   if (s.N * s.C == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::avg_pool_forward", [&] {
     const Mode mode = avg_mode(count_include_pad);
     PoolPlan& plan = plan_for(s, mode);
     dnnl_util::execute(plan.inference(mode), {{DNNL_ARG_SRC, dnnl_util::wrap(plan.x, x)},
                                               {DNNL_ARG_DST, dnnl_util::wrap(plan.y, y)}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::avg_pool_forward", e);
-  }
+  });
 }
 
 void avg_pool_backward(const Pool2dShape& s, const float* gy, float* gx, bool count_include_pad) {
   if (s.N * s.C == 0) return;
-  try {
-    std::lock_guard<std::mutex> lock(cache().mutex());
+  dnnl_util::locked(cache(), "dnnl::avg_pool_backward", [&] {
     PoolPlan& plan = plan_for(s, avg_mode(count_include_pad));
     dnnl_util::execute(plan.backward, {{DNNL_ARG_DIFF_DST, dnnl_util::wrap(plan.y, gy)},
                                        {DNNL_ARG_DIFF_SRC, dnnl_util::wrap(plan.x, gx)}});
-  } catch (const dn::error& e) {
-    dnnl_util::fail("dnnl::avg_pool_backward", e);
-  }
+  });
 }
 
 namespace {
