@@ -107,16 +107,13 @@ void resolve_size_defaults(RunSettings& settings, int64_t train_images, bool res
   const bool small = train_images <= train::kSmallTrainingSet;
   read_run_length(settings, options, small ? "6" : "5", small ? "64" : "128", small ? "0.002" : "0.003");
   if (settings.given("epochs") && settings.given("batch-size") && settings.given("lr")) return;
-  if (resumed) {
-    std::printf("plan    --epochs %lld --batch-size %lld --lr %g (as the resumed run; --epochs can be given to train longer)\n",
-                static_cast<long long>(options.config.epochs), static_cast<long long>(options.config.batch_size),
-                options.lr);
-    return;
-  }
-  const std::string why = small ? str(" <= ", train::kSmallTrainingSet, ": small data") : str(" > ", train::kSmallTrainingSet);
-  std::printf("plan    --epochs %lld --batch-size %lld --lr %g (defaults for %lld training images%s; each can be given)\n",
-              static_cast<long long>(options.config.epochs), static_cast<long long>(options.config.batch_size),
-              options.lr, static_cast<long long>(train_images), why.c_str());
+  const std::string why = resumed ? std::string("as the resumed run; --epochs can be given to train longer")
+                                  : str("defaults for ", train_images, " training images",
+                                        small ? str(" <= ", train::kSmallTrainingSet, ": small data")
+                                              : str(" > ", train::kSmallTrainingSet),
+                                        "; each can be given");
+  std::printf("plan    --epochs %lld --batch-size %lld --lr %g (%s)\n", static_cast<long long>(options.config.epochs),
+              static_cast<long long>(options.config.batch_size), options.lr, why.c_str());
 }
 
 }  // namespace

@@ -181,6 +181,16 @@ const std::vector<Entry>& entries() {
   return all;
 }
 
+// The entry named `name`; throws for an unknown model, naming the known ones.
+const Entry& entry(const std::string& name) {
+  std::string names;
+  for (const auto& e : entries()) {
+    if (e.info.name == name) return e;
+    names += (names.empty() ? "" : ", ") + e.info.name;
+  }
+  fail("unknown model '", name, "' (available: ", names, ")");
+}
+
 }  // namespace
 
 const std::vector<ModelInfo>& list_models() {
@@ -193,18 +203,13 @@ const std::vector<ModelInfo>& list_models() {
 }
 
 ModulePtr build_model(const ModelSpec& spec) {
-  std::string names;
-  for (const auto& e : entries()) {
-    if (e.info.name == spec.name) return e.build(spec, e.info.options);
-    names += (names.empty() ? "" : ", ") + e.info.name;
-  }
-  fail("unknown model '", spec.name, "' (available: ", names, ")");
+  const Entry& e = entry(spec.name);
+  return e.build(spec, e.info.options);
 }
 
 std::map<std::string, std::string> size_chosen_options(const ModelSpec& spec) {
   if (spec.name != "basic-cnn" || spec.options.count("blocks")) return {};
-  const std::string& valid = entries().front().info.options;
-  BasicCnnConfig c = basic_cnn_config(spec, valid);
+  BasicCnnConfig c = basic_cnn_config(spec, entry(spec.name).info.options);
   const int64_t blocks = basic_cnn_blocks_for(c);
   if (blocks == c.blocks) return {};
   return {{"blocks", std::to_string(blocks)}};
